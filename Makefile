@@ -1,0 +1,94 @@
+# pfwatch: page-fault observability on eBPF.
+# Pipeline: vmlinux.h -> clang -target bpf -> bpftool gen skeleton -> cc.
+
+ARCH ?= x86
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+PREFIX ?= /usr/local
+VERSION := $(shell cat VERSION)
+
+BUILD := build
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Werror
+BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DPFWATCH_VERSION='"$(VERSION)"' \
+	-I$(BUILD) -Ibpf -Isrc
+LIBS := -lbpf -lelf -lz
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
+
+# Userspace rooms; main.c is the only one the unit tests leave out.
+LIB_SRCS := options.c probe.c loader.c collect.c aggregate.c hist.c proc_maps.c \
+	json_writer.c render_text.c export_json.c run_command.c
+LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
+ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
+HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
+
+UNIT_TESTS := test_hist test_json_writer test_proc_maps test_options test_aggregate
+UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
+UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
+
+.PHONY: all clean deps test unit-test integration-test install uninstall bench vmlinux
+
+all: $(BUILD)/pfwatch $(BUILD)/faultgen
+
+$(BUILD)/pfwatch.bpf.o: bpf/pfwatch.bpf.c bpf/pfwatch.h vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/pfwatch.skel.h: $(BUILD)/pfwatch.bpf.o
+	$(BPFTOOL) gen skeleton $< name pfwatch_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/%.o: src/%.c $(HEADERS) $(BUILD)/pfwatch.skel.h | $(BUILD)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: src/%.c $(HEADERS) $(BUILD)/pfwatch.skel.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -c $< -o $@
+
+$(BUILD)/pfwatch: $(BUILD)/main.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/asan/pfwatch: $(BUILD)/asan/main.o $(ASAN_OBJS)
+	$(CC) $(CFLAGS) $(SANITIZE) $^ $(LIBS) -o $@
+
+$(BUILD)/faultgen: tests/faultgen.c | $(BUILD)
+	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $< $(LIB_OBJS) $(LIBS) -o $@
+
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) $< $(ASAN_OBJS) $(LIBS) -o $@
+
+$(BUILD):
+	mkdir -p $@
+
+# Every build and test dependency, from Debian/Ubuntu packages.
+deps:
+	@scripts/install-deps.sh
+
+# The whole suite: unit tests (plain and ASan/UBSan), then the real binary
+# against tests/faultgen with the kernel's own counters as the oracle.
+test: all $(BUILD)/asan/pfwatch $(UNIT_BINS) $(UNIT_ASAN_BINS)
+	@tests/run.sh $(BUILD)
+
+bench: all
+	@bench/run.sh $(BUILD)
+
+install: $(BUILD)/pfwatch
+	install -D -m 0755 $(BUILD)/pfwatch $(DESTDIR)$(PREFIX)/sbin/pfwatch
+	install -D -m 0644 docs/pfwatch.8 $(DESTDIR)$(PREFIX)/share/man/man8/pfwatch.8
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/pfwatch $(DESTDIR)$(PREFIX)/share/man/man8/pfwatch.8
+
+# Regenerate the checked-in vmlinux.h from the running kernel's BTF.
+vmlinux:
+	vmlinux/update.sh $(ARCH)
+
+clean:
+	rm -rf $(BUILD)

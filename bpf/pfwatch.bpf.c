@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * pfwatch kernel side. A fault's life: an entry tracepoint stamps the
+ * thread's task storage; an outcome hook (fexit or kretprobe on
+ * handle_mm_fault, or the perf page-fault events, or signal_generate for
+ * faults that end in a signal) classifies it and adds it to the process's
+ * slot in proc_stats. Userspace reads proc_stats through mmap.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "pfwatch.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define SIGBUS		7
+#define SIGSEGV		11
+#define SEGV_MAPERR	1
+#define SEGV_ACCERR	2
+#define SEGV_PKUERR	4
+#define BUS_MCEERR_AR	4
+#define BUS_MCEERR_AO	5
+#define VM_SHARED	0x00000008UL
+
+/* Filters and modes, fixed before load so the verifier prunes what is off. */
+const volatile bool filter_by_tgid = false;	/* traced_tgids decides */
+const volatile __u32 filter_tid = 0;
+const volatile __u64 filter_cgroup_id = 0;
+const volatile bool filter_by_comm = false;
+const volatile char filter_comm[COMM_LEN] = {};
+const volatile __u32 launcher_tgid = 0;	/* pfwatch -- CMD: trace its child */
+const volatile __u64 wakeup_bytes = 64 * 1024;
+
+enum task_filter { FILTER_UNKNOWN, FILTER_TRACED, FILTER_IGNORED };
+
+/* What the fault touched, as far as the outcome hook could tell. */
+enum mapping_hint { HINT_UNKNOWN, HINT_ANON, HINT_FILE, HINT_SWAP };
+
+struct task_state {
+	__u64 entry_ns;		/* 0: no fault in flight */
+	__u64 address;
+	__u64 ip;
+	__u32 error_code;
+	__u32 slot;
+	__u32 fault_flags;	/* kprobe backend: flags seen on entry */
+	__u8 filter;		/* enum task_filter, decided once per thread */
+	__u8 vma_hint;		/* from the vma or the filemap_fault event */
+	__u8 rss_hint;		/* last RSS counter the fault changed */
+	__u8 private_copy;	/* the fault copied a file page privately */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} task_states SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced_tgids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_PROC_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} slot_by_tgid SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, MAX_PROC_SLOTS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, MAX_PROC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct proc_stats);
+} proc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NR_DIAG_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} diag SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+static __always_inline void diag_inc(__u32 counter)
+{
+	__u64 *value = bpf_map_lookup_elem(&diag, &counter);
+
+	if (value)
+		*value += 1;
+}
+
+static __always_inline bool comm_matches(const char *comm)
+{
+	for (int i = 0; i < COMM_LEN; i++) {
+		if (comm[i] != filter_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+static __always_inline bool task_wanted(struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+
+	if (filter_tid && task->pid != filter_tid)
+		return false;
+	if (filter_by_tgid && !bpf_map_lookup_elem(&traced_tgids, &tgid))
+		return false;
+	if (filter_cgroup_id && bpf_get_current_cgroup_id() != filter_cgroup_id)
+		return false;
+	if (filter_by_comm && !comm_matches(task->comm))
+		return false;
+	return true;
+}
+
+/* Fill a fresh slot; tgid goes last since userspace reads 0 as free. */
+static __always_inline void slot_init(struct proc_stats *stats,
+				      struct task_struct *task, __u64 start_ns)
+{
+	stats->start_ns = start_ns;
+	stats->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_probe_read_kernel_str(stats->comm, sizeof(stats->comm),
+				  task->group_leader->comm);
+	stats->tgid = task->tgid;
+}
+
+/*
+ * The process's slot, allocated from free_slots on its first fault. The
+ * leader's start time tells a reused PID from the process that had it.
+ */
+static __always_inline __u32 proc_slot(struct task_struct *task)
+{
+	__u32 tgid = task->tgid, slot;
+	__u64 start_ns = task->group_leader->start_time;
+	struct proc_stats *stats;
+	__u32 *known;
+	__u64 update = BPF_NOEXIST;
+
+	known = bpf_map_lookup_elem(&slot_by_tgid, &tgid);
+	if (known) {
+		slot = *known;
+		stats = bpf_map_lookup_elem(&proc_stats, &slot);
+		if (stats && stats->start_ns == start_ns)
+			return slot;
+		update = BPF_ANY;
+	}
+	if (bpf_map_pop_elem(&free_slots, &slot)) {
+		diag_inc(DIAG_SLOTS_EXHAUSTED);
+		return OVERFLOW_SLOT;
+	}
+	stats = bpf_map_lookup_elem(&proc_stats, &slot);
+	if (!stats)
+		return OVERFLOW_SLOT;
+	slot_init(stats, task, start_ns);
+	if (bpf_map_update_elem(&slot_by_tgid, &tgid, &slot, update)) {
+		/* Another thread of this process won the race: use its slot. */
+		stats->tgid = 0;
+		bpf_map_push_elem(&free_slots, &slot, BPF_EXIST);
+		known = bpf_map_lookup_elem(&slot_by_tgid, &tgid);
+		return known ? *known : OVERFLOW_SLOT;
+	}
+	return slot;
+}
+
+/* The calling thread's state if it is traced, deciding that once. */
+static __always_inline struct task_state *traced_state(struct task_struct *task)
+{
+	struct task_state *state;
+
+	state = bpf_task_storage_get(&task_states, task, 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!state)
+		return NULL;
+	if (state->filter == FILTER_UNKNOWN) {
+		if (task_wanted(task)) {
+			state->slot = proc_slot(task);
+			state->filter = FILTER_TRACED;
+		} else {
+			state->filter = FILTER_IGNORED;
+		}
+	}
+	return state->filter == FILTER_TRACED ? state : NULL;
+}
+
+/* The current thread's state while one of its faults is in flight. */
+static __always_inline struct task_state *in_flight(struct task_struct *task)
+{
+	struct task_state *state = bpf_task_storage_get(&task_states, task, 0, 0);
+
+	return state && state->entry_ns ? state : NULL;
+}
+
+static __always_inline void fault_entry(__u64 address, __u64 ip,
+					__u32 error_code)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *state = traced_state(task);
+
+	if (!state)
+		return;
+	if (state->entry_ns)
+		diag_inc(DIAG_UNRESOLVED);
+	state->address = address;
+	state->ip = ip;
+	state->error_code = error_code;
+	state->vma_hint = HINT_UNKNOWN;
+	state->rss_hint = HINT_UNKNOWN;
+	state->private_copy = 0;
+	state->entry_ns = bpf_ktime_get_ns();
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	fault_entry(address, BPF_CORE_READ(regs, ip), error_code);
+	return 0;
+}
+
+/* copy_to_user() into a fresh buffer faults in kernel mode on a user page. */
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(page_fault_kernel, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	if ((long)address < 0)
+		return 0;
+	fault_entry(address, BPF_CORE_READ(regs, ip), error_code);
+	return 0;
+}
+
+/* Classic tracepoints, for kernels without BTF-typed tracepoints. */
+struct page_fault_args {
+	struct trace_entry ent;
+	unsigned long address;
+	unsigned long ip;
+	unsigned long error_code;
+};
+
+SEC("tracepoint/exceptions/page_fault_user")
+int page_fault_user_tp(struct page_fault_args *args)
+{
+	fault_entry(args->address, args->ip, args->error_code);
+	return 0;
+}
+
+SEC("tracepoint/exceptions/page_fault_kernel")
+int page_fault_kernel_tp(struct page_fault_args *args)
+{
+	if ((long)args->address < 0)
+		return 0;
+	fault_entry(args->address, args->ip, args->error_code);
+	return 0;
+}
+
+static __always_inline __u32 minor_class(struct task_state *state)
+{
+	__u32 copy_on_write = PF_ERR_PROT | PF_ERR_WRITE;
+
+	if ((state->error_code & copy_on_write) == copy_on_write ||
+	    state->private_copy)
+		return FAULT_COW;
+	if (state->vma_hint == HINT_FILE || state->rss_hint == HINT_FILE)
+		return FAULT_FILE_CACHED;
+	return FAULT_ANON_ZERO;
+}
+
+static __always_inline __u32 major_class(struct task_state *state)
+{
+	__u8 hint = state->vma_hint != HINT_UNKNOWN ? state->vma_hint
+						    : state->rss_hint;
+
+	return hint == HINT_ANON || hint == HINT_SWAP ? FAULT_SWAP_IN
+						      : FAULT_FILE_READ;
+}
+
+static __always_inline void emit_invalid(struct task_state *state,
+					 struct task_struct *task,
+					 __u32 fault_class, __u64 latency_ns,
+					 int signal_code)
+{
+	struct fault_event *event;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event) {
+		diag_inc(DIAG_RINGBUF_DROPS);
+		return;
+	}
+	event->type = EVENT_INVALID_FAULT;
+	event->tgid = task->tgid;
+	event->tid = task->pid;
+	event->fault_class = fault_class;
+	event->address = state->address;
+	event->ip = state->ip;
+	event->latency_ns = latency_ns;
+	event->error_code = state->error_code;
+	event->signal_code = signal_code;
+	bpf_get_current_comm(event->comm, sizeof(event->comm));
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(event, flags);
+}
+
+/* Add a finished fault to its process's slot; no latency without entry. */
+static __always_inline __u64 account(struct task_state *state, __u32 fault_class)
+{
+	__u32 slot = state->slot, bucket;
+	struct proc_stats *stats;
+	__u64 latency_ns = 0;
+
+	stats = bpf_map_lookup_elem(&proc_stats, &slot);
+	if (!stats || fault_class >= NR_FAULT_CLASSES)
+		return 0;
+	__sync_fetch_and_add(&stats->count[fault_class], 1);
+	if (state->entry_ns) {
+		latency_ns = bpf_ktime_get_ns() - state->entry_ns;
+		bucket = hist_bucket(latency_ns);
+		if (bucket < HIST_BUCKETS)
+			__sync_fetch_and_add(&stats->hist[fault_class][bucket], 1);
+		__sync_fetch_and_add(&stats->latency_sum_ns[fault_class],
+				     latency_ns);
+	} else {
+		diag_inc(DIAG_NO_ENTRY);
+	}
+	state->entry_ns = 0;
+	return latency_ns;
+}
+
+/* perf backend: the kernel's own accounting of a completed fault. */
+static __always_inline int fault_counted(bool major)
+{
+	struct task_state *state = in_flight(bpf_get_current_task_btf());
+
+	if (state)
+		account(state, major ? major_class(state) : minor_class(state));
+	return 0;
+}
+
+SEC("perf_event")
+int perf_minor_fault(struct bpf_perf_event_data *ctx)
+{
+	return fault_counted(false);
+}
+
+SEC("perf_event")
+int perf_major_fault(struct bpf_perf_event_data *ctx)
+{
+	return fault_counted(true);
+}
+
+/*
+ * perf backend: which RSS counter a fault changed says what it mapped.
+ * A swap-in bumps MM_ANONPAGES, then drops MM_SWAPENTS: the last one wins.
+ */
+SEC("tp_btf/rss_stat")
+int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *state;
+
+	if (task->mm != mm)
+		return 0;
+	state = in_flight(task);
+	if (!state)
+		return 0;
+	if (member == MM_ANONPAGES)
+		state->rss_hint = HINT_ANON;
+	else if (member == MM_SWAPENTS)
+		state->rss_hint = HINT_SWAP;
+	else
+		state->rss_hint = HINT_FILE;
+	if (state->vma_hint == HINT_FILE && state->rss_hint == HINT_ANON)
+		state->private_copy = 1;
+	return 0;
+}
+
+/* perf backend, where the kernel has it: the fault reached a file's pages. */
+SEC("tp_btf/mm_filemap_fault")
+int BPF_PROG(filemap_fault, struct address_space *mapping, unsigned long index)
+{
+	struct task_state *state = in_flight(bpf_get_current_task_btf());
+
+	if (state)
+		state->vma_hint = HINT_FILE;
+	return 0;
+}
+
+/* fexit and kprobe backends: handle_mm_fault's verdict, with the vma. */
+static __always_inline void fault_handled(struct task_state *state,
+					  struct vm_area_struct *vma,
+					  __u32 flags, __u32 ret)
+{
+	bool file = BPF_CORE_READ(vma, vm_file) != NULL;
+	bool shared = BPF_CORE_READ(vma, vm_flags) & VM_SHARED;
+
+	if (ret & VM_FAULT_RETRY)
+		return;	/* the retry completes it, as mm_account_fault counts */
+	if (ret & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV))
+		return;	/* signal_generate classifies it */
+	if (ret & (VM_FAULT_OOM | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE)) {
+		account(state, FAULT_OTHER_ERROR);
+		return;
+	}
+	state->vma_hint = file ? HINT_FILE : HINT_ANON;
+	state->private_copy = file && !shared && (flags & FAULT_FLAG_WRITE);
+	if ((ret & VM_FAULT_MAJOR) || (flags & FAULT_FLAG_TRIED))
+		account(state, major_class(state));
+	else
+		account(state, minor_class(state));
+}
+
+SEC("fexit/handle_mm_fault")
+int BPF_PROG(handle_mm_fault_exit, struct vm_area_struct *vma,
+	     unsigned long address, unsigned int flags, struct pt_regs *regs,
+	     vm_fault_t ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *state = traced_state(task);
+
+	if (state) {
+		if (!regs)	/* get_user_pages: no entry tracepoint fired */
+			state->entry_ns = 0;
+		fault_handled(state, vma, flags, ret);
+	}
+	return 0;
+}
+
+SEC("kprobe/handle_mm_fault")
+int BPF_KPROBE(handle_mm_fault_entry, struct vm_area_struct *vma,
+	       unsigned long address, unsigned int flags, struct pt_regs *regs)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *state = traced_state(task);
+
+	if (!state)
+		return 0;
+	if (!regs) {	/* get_user_pages: time it from here */
+		state->error_code = 0;
+		state->entry_ns = bpf_ktime_get_ns();
+	}
+	state->fault_flags = flags;
+	/* kretprobe cannot see the arguments: keep the vma's kind here. */
+	state->vma_hint = BPF_CORE_READ(vma, vm_file) ? HINT_FILE : HINT_ANON;
+	state->private_copy = state->vma_hint == HINT_FILE &&
+			      !(BPF_CORE_READ(vma, vm_flags) & VM_SHARED) &&
+			      (flags & FAULT_FLAG_WRITE);
+	return 0;
+}
+
+SEC("kretprobe/handle_mm_fault")
+int BPF_KRETPROBE(handle_mm_fault_return, vm_fault_t ret)
+{
+	struct task_state *state = in_flight(bpf_get_current_task_btf());
+	__u32 flags;
+
+	if (!state || (ret & (VM_FAULT_RETRY | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)))
+		return 0;
+	flags = state->fault_flags;
+	if (ret & (VM_FAULT_OOM | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE))
+		account(state, FAULT_OTHER_ERROR);
+	else if ((ret & VM_FAULT_MAJOR) || (flags & FAULT_FLAG_TRIED))
+		account(state, major_class(state));
+	else
+		account(state, minor_class(state));
+	return 0;
+}
+
+static __always_inline __u32 signal_class(int sig, int code)
+{
+	if (sig == SIGSEGV) {
+		if (code == SEGV_MAPERR)
+			return FAULT_SEGV_MAPERR;
+		if (code == SEGV_ACCERR || code == SEGV_PKUERR)
+			return FAULT_SEGV_ACCERR;
+		return NR_FAULT_CLASSES;
+	}
+	if (code == BUS_MCEERR_AR || code == BUS_MCEERR_AO)
+		return FAULT_OTHER_ERROR;
+	return FAULT_SIGBUS;
+}
+
+/* A fault the kernel refused ends in SIGSEGV or SIGBUS sent to itself. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info,
+	     struct task_struct *target)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *state;
+	__u32 fault_class;
+	__u64 latency_ns;
+	int code;
+
+	if ((sig != SIGSEGV && sig != SIGBUS) || target != task)
+		return 0;
+	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) carry no siginfo. */
+	if ((unsigned long)info <= 1)
+		return 0;
+	state = in_flight(task);
+	if (!state)
+		return 0;
+	code = BPF_CORE_READ(info, si_code);
+	if (code <= 0)	/* sent by a process (kill, tgkill), not a fault */
+		return 0;
+	fault_class = signal_class(sig, code);
+	if (fault_class >= NR_FAULT_CLASSES)
+		return 0;
+	latency_ns = account(state, fault_class);
+	emit_invalid(state, task, fault_class, latency_ns, code);
+	return 0;
+}
+
+/* Children of traced processes are traced from their first instruction. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_process_fork, struct task_struct *parent,
+	     struct task_struct *child)
+{
+	__u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
+	__u8 traced = 1;
+
+	if (!filter_by_tgid || parent_tgid == child_tgid)
+		return 0;
+	if (parent_tgid == launcher_tgid ||
+	    bpf_map_lookup_elem(&traced_tgids, &parent_tgid))
+		bpf_map_update_elem(&traced_tgids, &child_tgid, &traced, BPF_ANY);
+	return 0;
+}
+
+/* exec changes comm: the slot follows, and comm filters decide again. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *task)
+{
+	struct task_state *state = bpf_task_storage_get(&task_states, task, 0, 0);
+	struct proc_stats *stats;
+	__u32 slot;
+
+	if (!state)
+		return 0;
+	if (state->filter == FILTER_TRACED) {
+		slot = state->slot;
+		stats = bpf_map_lookup_elem(&proc_stats, &slot);
+		if (stats && slot != OVERFLOW_SLOT)
+			bpf_get_current_comm(stats->comm, sizeof(stats->comm));
+	}
+	if (filter_by_comm && state->filter != FILTER_TRACED)
+		state->filter = FILTER_UNKNOWN;
+	return 0;
+}
+
+/* The last thread out tells userspace the slot can be read and recycled. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+	struct proc_exit_event *event;
+	__u32 *slot;
+
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (filter_by_tgid)
+		bpf_map_delete_elem(&traced_tgids, &tgid);
+	slot = bpf_map_lookup_elem(&slot_by_tgid, &tgid);
+	if (!slot)
+		return 0;
+	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event) {
+		diag_inc(DIAG_RINGBUF_DROPS);
+		return 0;
+	}
+	event->type = EVENT_PROC_EXIT;
+	event->tgid = tgid;
+	event->slot = *slot;
+	event->exit_code = task->exit_code;
+	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
+	return 0;
+}

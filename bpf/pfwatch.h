@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one ABI shared by the BPF programs and the userspace loader:
+ * fault classes, histogram geometry, map values and ring buffer events.
+ * Nothing here may be defined a second time on either side.
+ */
+#ifndef PFWATCH_H
+#define PFWATCH_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Order matters: minor classes, then major, then invalid, then the rest. */
+enum fault_class {
+	FAULT_ANON_ZERO,	/* first touch of anonymous memory */
+	FAULT_COW,		/* write to a present read-only private page */
+	FAULT_FILE_CACHED,	/* file page already in the page cache */
+	FAULT_FILE_READ,	/* file page read from storage */
+	FAULT_SWAP_IN,		/* anonymous page read back from swap */
+	FAULT_SEGV_MAPERR,	/* no mapping at the address */
+	FAULT_SEGV_ACCERR,	/* mapping forbids the access */
+	FAULT_SIGBUS,		/* mapping exists, backing does not */
+	FAULT_OTHER_ERROR,	/* OOM, HWPOISON, anything else that failed */
+	NR_FAULT_CLASSES,
+};
+
+#define FAULT_FIRST_MAJOR	FAULT_FILE_READ
+#define FAULT_FIRST_INVALID	FAULT_SEGV_MAPERR
+
+/*
+ * Log-linear latency histogram: values below 2^HIST_SUB_BITS get a bucket
+ * each; above, every power of two is split into 2^HIST_SUB_BITS equal
+ * sub-buckets, so a bucket is at most 1/4 of its lower bound wide and the
+ * bucket middle is within 12.5% of any value in it.
+ */
+#define HIST_SUB_BITS		2
+#define HIST_SUB_BUCKETS	(1u << HIST_SUB_BITS)
+#define HIST_MAX_POW2		35	/* 2^36 ns = 68.7 s; larger values clamp */
+#define HIST_BUCKETS	\
+	((HIST_MAX_POW2 - HIST_SUB_BITS + 2) * HIST_SUB_BUCKETS)
+
+static inline __u32 hist_log2(__u64 v)
+{
+	__u32 r = 0;
+
+	/* Branchy on purpose: BPF has no count-leading-zeros instruction. */
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) { r += 1; }
+	return r;
+}
+
+static inline __u32 hist_bucket(__u64 value)
+{
+	__u32 pow2, sub;
+
+	if (value < HIST_SUB_BUCKETS)
+		return (__u32)value;
+	pow2 = hist_log2(value);
+	if (pow2 > HIST_MAX_POW2)
+		return HIST_BUCKETS - 1;
+	sub = (__u32)(value >> (pow2 - HIST_SUB_BITS)) & (HIST_SUB_BUCKETS - 1);
+	return (pow2 - HIST_SUB_BITS + 1) * HIST_SUB_BUCKETS + sub;
+}
+
+/* Smallest value that lands in bucket @b (the inverse of hist_bucket). */
+static inline __u64 hist_bucket_low(__u32 b)
+{
+	__u32 pow2;
+
+	if (b < HIST_SUB_BUCKETS)
+		return b;
+	pow2 = b / HIST_SUB_BUCKETS + HIST_SUB_BITS - 1;
+	return ((__u64)HIST_SUB_BUCKETS + b % HIST_SUB_BUCKETS)
+		<< (pow2 - HIST_SUB_BITS);
+}
+
+/*
+ * Per-process counters, one array slot per live traced process. Threads
+ * update them with atomic adds, so the slot is not per-CPU: its memory does
+ * not grow with the number of CPUs.
+ */
+#define MAX_PROC_SLOTS		1024
+#define OVERFLOW_SLOT		0	/* processes that found no free slot */
+#define COMM_LEN		16
+
+struct proc_stats {
+	__u32 tgid;		/* 0: slot is free */
+	__u32 ns_tgid;		/* reserved for PID namespaces */
+	__u64 start_ns;		/* leader's start time: tells PID reuse apart */
+	__u64 cgroup_id;
+	char comm[COMM_LEN];
+	__u64 count[NR_FAULT_CLASSES];
+	__u64 latency_sum_ns[NR_FAULT_CLASSES];
+	__u64 hist[NR_FAULT_CLASSES][HIST_BUCKETS];
+};
+
+/* Why a fault's class could not be decided, and other counted mishaps. */
+enum diag_counter {
+	DIAG_RINGBUF_DROPS,	/* events lost: ring buffer full */
+	DIAG_SLOTS_EXHAUSTED,	/* processes accounted to the overflow slot */
+	DIAG_UNRESOLVED,	/* entries that never saw an outcome */
+	DIAG_NO_ENTRY,		/* outcomes without an entry (get_user_pages) */
+	NR_DIAG_COUNTERS,
+};
+
+enum event_type {
+	EVENT_PROC_EXIT = 1,	/* last thread of a traced process exited */
+	EVENT_INVALID_FAULT,	/* a fault that raised a signal */
+};
+
+struct proc_exit_event {
+	__u32 type;
+	__u32 tgid;
+	__u32 slot;
+	__u32 exit_code;
+};
+
+struct fault_event {
+	__u32 type;
+	__u32 tgid;
+	__u32 tid;
+	__u32 fault_class;
+	__u64 address;
+	__u64 ip;
+	__u64 latency_ns;
+	__u32 error_code;
+	__u32 signal_code;
+	char comm[COMM_LEN];
+};
+
+/* Which hook decides a fault's outcome. */
+enum backend {
+	BACKEND_AUTO,
+	BACKEND_FEXIT,
+	BACKEND_KPROBE,
+	BACKEND_PERF,
+};
+
+/* x86 page fault error code bits (arch/x86/include/asm/trap_pf.h). */
+#define PF_ERR_PROT	(1u << 0)
+#define PF_ERR_WRITE	(1u << 1)
+#define PF_ERR_USER	(1u << 2)
+#define PF_ERR_INSTR	(1u << 4)
+
+#endif /* PFWATCH_H */

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install every package pfwatch needs to build and test, on Debian or Ubuntu.
+set -eu
+packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config python3 util-linux"
+. /etc/os-release
+case "${ID:-}" in
+ubuntu)	packages="$packages linux-tools-common linux-tools-generic" ;;
+*)	packages="$packages bpftool" ;;
+esac
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: all build and test packages are present"
+	exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "install-deps: apt-get install$missing"
+$sudo apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,183 @@
+/* Aggregation of per-slot kernel counters into per-process records. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aggregate.h"
+#include "hist.h"
+
+static const char *const class_names[NR_FAULT_CLASSES] = {
+	[FAULT_ANON_ZERO] = "anon_zero",
+	[FAULT_COW] = "cow",
+	[FAULT_FILE_CACHED] = "file_cached",
+	[FAULT_FILE_READ] = "file_read",
+	[FAULT_SWAP_IN] = "swap_in",
+	[FAULT_SEGV_MAPERR] = "segv_maperr",
+	[FAULT_SEGV_ACCERR] = "segv_accerr",
+	[FAULT_SIGBUS] = "sigbus",
+	[FAULT_OTHER_ERROR] = "other_error",
+};
+
+const char *fault_class_name(enum fault_class fault_class)
+{
+	if ((unsigned)fault_class >= NR_FAULT_CLASSES)
+		return "unknown";
+	return class_names[fault_class];
+}
+
+enum class_kind fault_class_kind(enum fault_class fault_class)
+{
+	if (fault_class < FAULT_FIRST_MAJOR)
+		return KIND_MINOR;
+	if (fault_class < FAULT_FIRST_INVALID)
+		return KIND_MAJOR;
+	if (fault_class < FAULT_OTHER_ERROR)
+		return KIND_INVALID;
+	return KIND_ERROR;
+}
+
+void aggregate_init(struct aggregate *agg)
+{
+	memset(agg, 0, sizeof(*agg));
+}
+
+void aggregate_free(struct aggregate *agg)
+{
+	for (size_t i = 0; i < agg->nr_records; i++) {
+		free(agg->records[i]->shown);
+		free(agg->records[i]);
+	}
+	free(agg->records);
+	memset(agg, 0, sizeof(*agg));
+}
+
+static struct process_record *add_record(struct aggregate *agg,
+					 const struct proc_stats *stats)
+{
+	struct process_record *record;
+
+	if (agg->nr_records == agg->capacity) {
+		size_t capacity = agg->capacity ? agg->capacity * 2 : 64;
+		void *grown = realloc(agg->records, capacity * sizeof(*agg->records));
+
+		if (!grown)
+			return NULL;
+		agg->records = grown;
+		agg->capacity = capacity;
+	}
+	record = calloc(1, sizeof(*record));
+	if (!record)
+		return NULL;
+	record->tgid = stats->tgid;
+	record->start_ns = stats->start_ns;
+	agg->records[agg->nr_records++] = record;
+	return record;
+}
+
+static void copy_stats(struct fault_stats *to, const struct proc_stats *from)
+{
+	memcpy(to->count, from->count, sizeof(to->count));
+	memcpy(to->latency_sum_ns, from->latency_sum_ns,
+	       sizeof(to->latency_sum_ns));
+	memcpy(to->hist, from->hist, sizeof(to->hist));
+}
+
+int aggregate_update_slot(struct aggregate *agg, __u32 slot,
+			  const struct proc_stats *stats)
+{
+	struct process_record *record;
+
+	if (slot >= MAX_PROC_SLOTS)
+		return -EINVAL;
+	record = agg->by_slot[slot];
+	if (!record || record->tgid != stats->tgid ||
+	    record->start_ns != stats->start_ns) {
+		record = add_record(agg, stats);
+		if (!record)
+			return -ENOMEM;
+		agg->by_slot[slot] = record;
+	}
+	record->cgroup_id = stats->cgroup_id;
+	memcpy(record->comm, stats->comm, COMM_LEN);
+	record->comm[COMM_LEN - 1] = '\0';
+	if (slot == OVERFLOW_SLOT)
+		strcpy(record->comm, "<other>");
+	copy_stats(&record->stats, stats);
+	return 0;
+}
+
+void aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited)
+{
+	if (slot >= MAX_PROC_SLOTS || !agg->by_slot[slot])
+		return;
+	agg->by_slot[slot]->exited = exited;
+	agg->by_slot[slot] = NULL;
+}
+
+void aggregate_add_invalid(struct aggregate *agg, const struct fault_event *event)
+{
+	agg->invalid_events++;
+	if (agg->nr_invalid < MAX_INVALID_KEPT)
+		agg->invalid[agg->nr_invalid++] = *event;
+}
+
+/* The newest record of a tgid: a reused PID shadows the older process. */
+struct process_record *aggregate_find(struct aggregate *agg, __u32 tgid)
+{
+	for (size_t i = agg->nr_records; i-- > 0;)
+		if (agg->records[i]->tgid == tgid)
+			return agg->records[i];
+	return NULL;
+}
+
+__u64 stats_kind_count(const struct fault_stats *stats, enum class_kind kind)
+{
+	__u64 sum = 0;
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (fault_class_kind(c) == kind)
+			sum += stats->count[c];
+	return sum;
+}
+
+__u64 stats_latency_sum(const struct fault_stats *stats)
+{
+	__u64 sum = 0;
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		sum += stats->latency_sum_ns[c];
+	return sum;
+}
+
+void stats_add(struct fault_stats *total, const struct fault_stats *stats)
+{
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		total->count[c] += stats->count[c];
+		total->latency_sum_ns[c] += stats->latency_sum_ns[c];
+		hist_add(total->hist[c], stats->hist[c]);
+	}
+}
+
+void aggregate_totals(const struct aggregate *agg, struct fault_stats *total)
+{
+	memset(total, 0, sizeof(*total));
+	for (size_t i = 0; i < agg->nr_records; i++)
+		stats_add(total, &agg->records[i]->stats);
+}
+
+int aggregate_mark_shown(struct aggregate *agg)
+{
+	for (size_t i = 0; i < agg->nr_records; i++) {
+		struct process_record *record = agg->records[i];
+
+		if (record->shown_final)
+			continue;
+		if (!record->shown) {
+			record->shown = malloc(sizeof(*record->shown));
+			if (!record->shown)
+				return -ENOMEM;
+		}
+		*record->shown = record->stats;
+		record->shown_final = record->exited;
+	}
+	return 0;
+}

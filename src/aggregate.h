@@ -1,0 +1,83 @@
+/*
+ * The aggregate every output reads: one record per traced process, kept
+ * after the process exits, plus the invalid faults seen one by one.
+ */
+#ifndef PFWATCH_AGGREGATE_H
+#define PFWATCH_AGGREGATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#include "pfwatch.h"
+
+#define MAX_INVALID_KEPT 256
+
+struct fault_stats {
+	__u64 count[NR_FAULT_CLASSES];
+	__u64 latency_sum_ns[NR_FAULT_CLASSES];
+	__u64 hist[NR_FAULT_CLASSES][HIST_BUCKETS];
+};
+
+struct process_record {
+	__u32 tgid;			/* 0: processes that found no slot */
+	__u64 start_ns;
+	__u64 cgroup_id;
+	char comm[COMM_LEN];
+	bool exited;
+	struct fault_stats stats;	/* since pfwatch started */
+	struct fault_stats *shown;	/* as of the last table, for rates */
+	bool shown_final;		/* exited, and shown since */
+	bool has_rusage;		/* pfwatch -- CMD: the kernel's view */
+	__u64 rusage_minflt;
+	__u64 rusage_majflt;
+};
+
+struct aggregate {
+	struct process_record **records;
+	size_t nr_records;
+	size_t capacity;
+	struct process_record *by_slot[MAX_PROC_SLOTS];
+	struct fault_event invalid[MAX_INVALID_KEPT];	/* first ones seen */
+	size_t nr_invalid;
+	__u64 invalid_events;		/* all received, kept or not */
+};
+
+enum class_kind { KIND_MINOR, KIND_MAJOR, KIND_INVALID, KIND_ERROR };
+
+/* What every output says about the run itself. */
+struct run_info {
+	const char *backend;
+	const char *entry_hook;
+	char kernel[65];
+	struct timespec start_time;	/* wall clock */
+	struct timespec end_time;
+	double elapsed_s;		/* monotonic */
+	char **command;			/* pfwatch -- CMD, else NULL */
+	int exit_status;		/* of CMD, as a shell reports it */
+	__u64 diag[NR_DIAG_COUNTERS];
+};
+
+const char *fault_class_name(enum fault_class fault_class);
+enum class_kind fault_class_kind(enum fault_class fault_class);
+
+void aggregate_init(struct aggregate *agg);
+void aggregate_free(struct aggregate *agg);
+
+/* Copy a live slot into its process's record; -ENOMEM on failure. */
+int aggregate_update_slot(struct aggregate *agg, __u32 slot,
+			  const struct proc_stats *stats);
+/* The slot is about to be recycled: its record keeps the final copy. */
+void aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited);
+void aggregate_add_invalid(struct aggregate *agg, const struct fault_event *event);
+struct process_record *aggregate_find(struct aggregate *agg, __u32 tgid);
+
+/* Sums over classes of one kind, and over all processes. */
+__u64 stats_kind_count(const struct fault_stats *stats, enum class_kind kind);
+__u64 stats_latency_sum(const struct fault_stats *stats);
+void stats_add(struct fault_stats *total, const struct fault_stats *stats);
+void aggregate_totals(const struct aggregate *agg, struct fault_stats *total);
+
+/* Remember the current counts as the base of the next interval's rates. */
+int aggregate_mark_shown(struct aggregate *agg);
+
+#endif

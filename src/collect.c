@@ -1,0 +1,125 @@
+/* Collection from the kernel: ring buffer events and the mmapped slots. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "collect.h"
+
+static bool listed(const struct exited_slot *list, size_t nr, __u32 slot)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (list[i].slot == slot)
+			return true;
+	return false;
+}
+
+static void remember_exit(struct collector *collector, __u32 slot, __u32 tgid)
+{
+	if (slot == OVERFLOW_SLOT || slot >= MAX_PROC_SLOTS ||
+	    collector->nr_exited == MAX_PROC_SLOTS ||
+	    listed(collector->exited, collector->nr_exited, slot) ||
+	    listed(collector->draining, collector->nr_draining, slot))
+		return;
+	collector->exited[collector->nr_exited].slot = slot;
+	collector->exited[collector->nr_exited++].tgid = tgid;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct collector *collector = ctx;
+	const __u32 *type = data;
+
+	if (size < sizeof(*type))
+		return 0;
+	if (*type == EVENT_PROC_EXIT && size >= sizeof(struct proc_exit_event)) {
+		const struct proc_exit_event *exit_event = data;
+
+		remember_exit(collector, exit_event->slot, exit_event->tgid);
+	} else if (*type == EVENT_INVALID_FAULT &&
+		   size >= sizeof(struct fault_event)) {
+		aggregate_add_invalid(collector->agg, data);
+	}
+	return 0;
+}
+
+int collector_init(struct collector *collector, struct tracer *tracer,
+		   struct aggregate *agg)
+{
+	memset(collector, 0, sizeof(*collector));
+	collector->tracer = tracer;
+	collector->agg = agg;
+	collector->ring = ring_buffer__new(tracer_events_fd(tracer),
+					   handle_event, collector, NULL);
+	return collector->ring ? 0 : -errno;
+}
+
+void collector_free(struct collector *collector)
+{
+	ring_buffer__free(collector->ring);
+	collector->ring = NULL;
+}
+
+int collector_poll(struct collector *collector, int timeout_ms)
+{
+	int err = ring_buffer__poll(collector->ring, timeout_ms);
+
+	if (err == -EINTR)
+		return 0;
+	return err < 0 ? err : 0;
+}
+
+/* A slot whose process is gone without an exit event (event lost). */
+static bool slot_orphaned(const struct proc_stats *stats)
+{
+	return kill((pid_t)stats->tgid, 0) && errno == ESRCH;
+}
+
+static int recycle_drained(struct collector *collector)
+{
+	for (size_t i = 0; i < collector->nr_draining; i++) {
+		const struct exited_slot *gone = &collector->draining[i];
+		int err;
+
+		aggregate_release_slot(collector->agg, gone->slot, true);
+		err = tracer_recycle_slot(collector->tracer, gone->slot, gone->tgid);
+		if (err)
+			return err;
+	}
+	memcpy(collector->draining, collector->exited,
+	       collector->nr_exited * sizeof(collector->exited[0]));
+	collector->nr_draining = collector->nr_exited;
+	collector->nr_exited = 0;
+	return 0;
+}
+
+static bool slot_empty(const struct proc_stats *stats)
+{
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (stats->count[c])
+			return false;
+	return true;
+}
+
+int collector_sync(struct collector *collector)
+{
+	struct proc_stats *slots = collector->tracer->slots;
+	int err;
+
+	/* Drain first so that exits seen now get one more read below. */
+	err = ring_buffer__consume(collector->ring);
+	if (err < 0)
+		return err;
+	for (__u32 slot = 0; slot < MAX_PROC_SLOTS; slot++) {
+		const struct proc_stats *stats = &slots[slot];
+
+		if (slot == OVERFLOW_SLOT ? slot_empty(stats) : !stats->tgid)
+			continue;
+		err = aggregate_update_slot(collector->agg, slot, stats);
+		if (err)
+			return err;
+		if (slot != OVERFLOW_SLOT && slot_orphaned(stats))
+			remember_exit(collector, slot, stats->tgid);
+	}
+	return recycle_drained(collector);
+}

@@ -1,0 +1,37 @@
+/*
+ * Collection: drains the ring buffer (process exits, invalid faults) and
+ * copies the kernel's per-process slots into the aggregate, recycling the
+ * slots of processes that have exited.
+ */
+#ifndef PFWATCH_COLLECT_H
+#define PFWATCH_COLLECT_H
+
+#include "aggregate.h"
+#include "loader.h"
+
+struct collector {
+	struct tracer *tracer;
+	struct aggregate *agg;
+	struct ring_buffer *ring;
+	/*
+	 * Slots whose process exited. A slot is recycled one sync after its
+	 * exit was seen: threads still leaving may fault until then.
+	 */
+	struct exited_slot {
+		__u32 slot;
+		__u32 tgid;
+	} exited[MAX_PROC_SLOTS], draining[MAX_PROC_SLOTS];
+	size_t nr_exited;
+	size_t nr_draining;
+	int error;		/* first error met inside a ring callback */
+};
+
+int collector_init(struct collector *collector, struct tracer *tracer,
+		   struct aggregate *agg);
+void collector_free(struct collector *collector);
+/* Waits up to timeout_ms for events and handles them; -errno on failure. */
+int collector_poll(struct collector *collector, int timeout_ms);
+/* Reads every slot into the aggregate and recycles exited ones. */
+int collector_sync(struct collector *collector);
+
+#endif

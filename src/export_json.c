@@ -1,0 +1,270 @@
+/* JSON export: the complete aggregate, one object per process. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "export_json.h"
+#include "hist.h"
+#include "json_writer.h"
+
+static void write_time(struct json_writer *w, const char *key,
+		       const struct timespec *when)
+{
+	struct tm utc;
+	char text[40];
+	time_t seconds = when->tv_sec;
+
+	json_key(w, key);
+	if (!gmtime_r(&seconds, &utc) ||
+	    !strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc)) {
+		json_null(w);
+		return;
+	}
+	snprintf(text + strlen(text), sizeof(text) - strlen(text), ".%03ldZ",
+		 when->tv_nsec / 1000000);
+	json_string(w, text);
+}
+
+static void write_header(struct json_writer *w, const struct run_info *run)
+{
+	json_key(w, "pfwatch");
+	json_begin_object(w);
+	json_key(w, "version");
+	json_string(w, PFWATCH_VERSION);
+	json_key(w, "schema_version");
+	json_u64(w, JSON_SCHEMA_VERSION);
+	json_key(w, "backend");
+	json_string(w, run->backend);
+	json_key(w, "entry_hook");
+	json_string(w, run->entry_hook);
+	json_key(w, "kernel");
+	json_string(w, run->kernel);
+	write_time(w, "start_time", &run->start_time);
+	write_time(w, "end_time", &run->end_time);
+	json_key(w, "duration_s");
+	json_double(w, run->elapsed_s);
+	json_key(w, "command");
+	if (run->command) {
+		json_begin_array(w);
+		for (char **arg = run->command; *arg; arg++)
+			json_string(w, *arg);
+		json_end_array(w);
+		json_key(w, "exit_status");
+		json_i64(w, run->exit_status);
+	} else {
+		json_null(w);
+	}
+	json_end_object(w);
+}
+
+static void write_diagnostics(struct json_writer *w, const struct run_info *run,
+			      const struct aggregate *agg)
+{
+	json_key(w, "diagnostics");
+	json_begin_object(w);
+	json_key(w, "lost_events");
+	json_u64(w, run->diag[DIAG_RINGBUF_DROPS]);
+	json_key(w, "slots_exhausted");
+	json_u64(w, run->diag[DIAG_SLOTS_EXHAUSTED]);
+	json_key(w, "unresolved_faults");
+	json_u64(w, run->diag[DIAG_UNRESOLVED]);
+	json_key(w, "faults_without_entry");
+	json_u64(w, run->diag[DIAG_NO_ENTRY]);
+	json_key(w, "invalid_faults_listed");
+	json_u64(w, agg->nr_invalid);
+	json_key(w, "invalid_faults_seen");
+	json_u64(w, agg->invalid_events);
+	json_end_object(w);
+}
+
+static void write_latency(struct json_writer *w, const __u64 *hist, __u64 sum_ns)
+{
+	struct latency_summary lat;
+
+	hist_summarize(hist, sum_ns, &lat);
+	json_begin_object(w);
+	json_key(w, "count");
+	json_u64(w, lat.count);
+	json_key(w, "sum");
+	json_u64(w, lat.sum_ns);
+	json_key(w, "p50");
+	json_u64(w, lat.p50);
+	json_key(w, "p90");
+	json_u64(w, lat.p90);
+	json_key(w, "p99");
+	json_u64(w, lat.p99);
+	json_key(w, "p999");
+	json_u64(w, lat.p999);
+	json_key(w, "max");
+	json_u64(w, lat.max);
+	/* Sparse: [smallest value of the bucket, count] for non-empty ones. */
+	json_key(w, "buckets");
+	json_begin_array(w);
+	for (__u32 b = 0; b < HIST_BUCKETS; b++) {
+		if (!hist[b])
+			continue;
+		json_begin_array(w);
+		json_u64(w, hist_bucket_low(b));
+		json_u64(w, hist[b]);
+		json_end_array(w);
+	}
+	json_end_array(w);
+	json_end_object(w);
+}
+
+/* Counts and latencies of one process, or of all of them. */
+static void write_stats(struct json_writer *w, const struct fault_stats *stats)
+{
+	json_key(w, "minor");
+	json_u64(w, stats_kind_count(stats, KIND_MINOR));
+	json_key(w, "major");
+	json_u64(w, stats_kind_count(stats, KIND_MAJOR));
+	json_key(w, "invalid");
+	json_u64(w, stats_kind_count(stats, KIND_INVALID) +
+		    stats_kind_count(stats, KIND_ERROR));
+	json_key(w, "classes");
+	json_begin_object(w);
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		json_key(w, fault_class_name(c));
+		json_u64(w, stats->count[c]);
+	}
+	json_end_object(w);
+	json_key(w, "latency_ns");
+	json_begin_object(w);
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		json_key(w, fault_class_name(c));
+		write_latency(w, stats->hist[c], stats->latency_sum_ns[c]);
+	}
+	json_end_object(w);
+}
+
+static void write_process(struct json_writer *w, const struct process_record *p)
+{
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_u64(w, p->tgid);
+	json_key(w, "comm");
+	json_string(w, p->comm);
+	json_key(w, "cgroup_id");
+	json_u64(w, p->cgroup_id);
+	json_key(w, "exited");
+	json_bool(w, p->exited);
+	write_stats(w, &p->stats);
+	if (p->has_rusage) {
+		json_key(w, "rusage");
+		json_begin_object(w);
+		json_key(w, "minflt");
+		json_u64(w, p->rusage_minflt);
+		json_key(w, "majflt");
+		json_u64(w, p->rusage_majflt);
+		json_end_object(w);
+	}
+	json_end_object(w);
+}
+
+static void write_invalid(struct json_writer *w, const struct fault_event *e)
+{
+	char hex[24];
+
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_u64(w, e->tgid);
+	json_key(w, "tid");
+	json_u64(w, e->tid);
+	json_key(w, "comm");
+	json_string(w, e->comm);
+	json_key(w, "class");
+	json_string(w, fault_class_name(e->fault_class));
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)e->address);
+	json_key(w, "address");
+	json_string(w, hex);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)e->ip);
+	json_key(w, "ip");
+	json_string(w, hex);
+	json_key(w, "latency_ns");
+	json_u64(w, e->latency_ns);
+	json_key(w, "si_code");
+	json_i64(w, (int)e->signal_code);
+	json_key(w, "error_code");
+	json_u64(w, e->error_code);
+	json_end_object(w);
+}
+
+int export_json(FILE *out, const struct aggregate *agg,
+		const struct run_info *run)
+{
+	struct json_writer w;
+	struct fault_stats *total = malloc(sizeof(*total));
+
+	if (!total)
+		return -1;
+	aggregate_totals(agg, total);
+	json_init(&w, out, true);
+	json_begin_object(&w);
+	write_header(&w, run);
+	write_diagnostics(&w, run, agg);
+	json_key(&w, "totals");
+	json_begin_object(&w);
+	write_stats(&w, total);
+	json_end_object(&w);
+	json_key(&w, "processes");
+	json_begin_array(&w);
+	for (size_t i = 0; i < agg->nr_records; i++)
+		write_process(&w, agg->records[i]);
+	json_end_array(&w);
+	json_key(&w, "invalid_faults");
+	json_begin_array(&w);
+	for (size_t i = 0; i < agg->nr_invalid; i++)
+		write_invalid(&w, &agg->invalid[i]);
+	json_end_array(&w);
+	json_end_object(&w);
+	free(total);
+	if (fputc('\n', out) == EOF)
+		return -1;
+	return json_finish(&w);
+}
+
+int export_json_file(const char *path, const struct aggregate *agg,
+		     const struct run_info *run)
+{
+	size_t len = strlen(path) + sizeof(".XXXXXX");
+	char *temp = malloc(len);
+	FILE *out = NULL;
+	int fd, err = -1;
+
+	if (!temp)
+		goto fail;
+	snprintf(temp, len, "%s.XXXXXX", path);
+	fd = mkstemp(temp);
+	if (fd < 0)
+		goto fail;
+	out = fdopen(fd, "w");
+	if (!out) {
+		close(fd);
+		goto fail_unlink;
+	}
+	if (fchmod(fd, 0644) || export_json(out, agg, run) || fflush(out) ||
+	    fsync(fd))
+		goto fail_unlink;
+	if (fclose(out)) {
+		out = NULL;
+		goto fail_unlink;
+	}
+	out = NULL;
+	if (rename(temp, path))
+		goto fail_unlink;
+	free(temp);
+	return 0;
+fail_unlink:
+	err = errno;
+	if (out)
+		fclose(out);
+	unlink(temp);
+	errno = err;
+fail:
+	fprintf(stderr, "pfwatch: cannot write %s: %s\n", path,
+		strerror(errno ? errno : EIO));
+	free(temp);
+	return -1;
+}

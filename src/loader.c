@@ -1,0 +1,325 @@
+/* Load and attach: pick a backend the kernel allows, fall back in order. */
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "options.h"
+#include "pfwatch.skel.h"
+
+/* The kernel's internal "not supported", leaked by some BPF paths. */
+#define ENOTSUPP 524
+
+static int silent_print(enum libbpf_print_level level, const char *fmt,
+			va_list args)
+{
+	(void)level; (void)fmt; (void)args;
+	return 0;
+}
+
+static int verbose_print(enum libbpf_print_level level, const char *fmt,
+			 va_list args)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+/* The programs one backend needs, besides the shared entry and lifecycle. */
+static void select_programs(struct pfwatch_bpf *skel, enum backend backend,
+			    const struct kernel_features *features)
+{
+	struct bpf_program *prog;
+	bool tp_btf = features->btf_tracepoints;
+
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	bpf_program__set_autoload(skel->progs.page_fault_user, tp_btf);
+	bpf_program__set_autoload(skel->progs.page_fault_kernel, tp_btf);
+	bpf_program__set_autoload(skel->progs.page_fault_user_tp, !tp_btf);
+	bpf_program__set_autoload(skel->progs.page_fault_kernel_tp, !tp_btf);
+	bpf_program__set_autoload(skel->progs.signal_generate, true);
+	bpf_program__set_autoload(skel->progs.sched_process_fork, true);
+	bpf_program__set_autoload(skel->progs.sched_process_exec, true);
+	bpf_program__set_autoload(skel->progs.sched_process_exit, true);
+	switch (backend) {
+	case BACKEND_FEXIT:
+		bpf_program__set_autoload(skel->progs.handle_mm_fault_exit, true);
+		break;
+	case BACKEND_KPROBE:
+		bpf_program__set_autoload(skel->progs.handle_mm_fault_entry, true);
+		bpf_program__set_autoload(skel->progs.handle_mm_fault_return, true);
+		break;
+	default:
+		bpf_program__set_autoload(skel->progs.perf_minor_fault, true);
+		bpf_program__set_autoload(skel->progs.perf_major_fault, true);
+		bpf_program__set_autoload(skel->progs.rss_stat, true);
+		bpf_program__set_autoload(skel->progs.filemap_fault,
+					  features->filemap_fault_tp);
+		break;
+	}
+}
+
+static void set_filters(struct pfwatch_bpf *skel,
+			const struct tracer_config *config)
+{
+	struct pfwatch_bpf__rodata *rodata = skel->rodata;
+
+	rodata->filter_by_tgid = config->nr_pids > 0 || config->follow_launcher;
+	rodata->launcher_tgid = config->follow_launcher ? (__u32)getpid() : 0;
+	rodata->filter_tid = (__u32)config->tid;
+	rodata->filter_cgroup_id = config->cgroup_id;
+	rodata->filter_by_comm = config->comm && config->comm[0];
+	if (rodata->filter_by_comm)
+		strncpy((char *)rodata->filter_comm, config->comm, COMM_LEN - 1);
+}
+
+static int fill_maps(struct pfwatch_bpf *skel, const struct tracer_config *config)
+{
+	int queue_fd = bpf_map__fd(skel->maps.free_slots);
+	int tgids_fd = bpf_map__fd(skel->maps.traced_tgids);
+	__u8 traced = 1;
+
+	for (__u32 slot = OVERFLOW_SLOT + 1; slot < MAX_PROC_SLOTS; slot++)
+		if (bpf_map_update_elem(queue_fd, NULL, &slot, BPF_ANY))
+			return -errno;
+	for (int i = 0; i < config->nr_pids; i++) {
+		__u32 tgid = (__u32)config->pids[i];
+
+		if (bpf_map_update_elem(tgids_fd, &tgid, &traced, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int open_perf_event(__u64 config, int cpu)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = config,
+		.sample_period = 1,
+	};
+
+	return (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
+			    PERF_FLAG_FD_CLOEXEC);
+}
+
+/* perf backend: the kernel's fault accounting events, on every CPU. */
+static int attach_perf_events(struct tracer *tracer)
+{
+	static const __u64 configs[] = {
+		PERF_COUNT_SW_PAGE_FAULTS_MIN, PERF_COUNT_SW_PAGE_FAULTS_MAJ,
+	};
+	struct bpf_program *progs[] = {
+		tracer->skel->progs.perf_minor_fault,
+		tracer->skel->progs.perf_major_fault,
+	};
+	int nr_cpus = libbpf_num_possible_cpus();
+
+	if (nr_cpus <= 0)
+		return -EINVAL;
+	tracer->perf_fds = calloc((size_t)nr_cpus * 2, sizeof(int));
+	tracer->perf_links = calloc((size_t)nr_cpus * 2, sizeof(*tracer->perf_links));
+	if (!tracer->perf_fds || !tracer->perf_links)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < nr_cpus; cpu++) {
+		for (int kind = 0; kind < 2; kind++) {
+			int fd = open_perf_event(configs[kind], cpu);
+			struct bpf_link *link;
+
+			if (fd < 0 && errno == ENODEV)
+				continue;	/* CPU offline */
+			if (fd < 0)
+				return -errno;
+			tracer->perf_fds[tracer->nr_perf_events] = fd;
+			link = bpf_program__attach_perf_event(progs[kind], fd);
+			if (!link)
+				return -errno;
+			tracer->perf_links[tracer->nr_perf_events++] = link;
+		}
+	}
+	return 0;
+}
+
+static void detach(struct tracer *tracer)
+{
+	for (int i = 0; i < tracer->nr_perf_events; i++) {
+		bpf_link__destroy(tracer->perf_links[i]);
+		close(tracer->perf_fds[i]);
+	}
+	free(tracer->perf_links);
+	free(tracer->perf_fds);
+	tracer->perf_links = NULL;
+	tracer->perf_fds = NULL;
+	tracer->nr_perf_events = 0;
+	if (tracer->slots)
+		munmap(tracer->slots, tracer->slots_size);
+	tracer->slots = NULL;
+	pfwatch_bpf__destroy(tracer->skel);
+	tracer->skel = NULL;
+}
+
+static int map_slots(struct tracer *tracer)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = MAX_PROC_SLOTS * sizeof(struct proc_stats);
+	void *mem;
+
+	size = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   bpf_map__fd(tracer->skel->maps.proc_stats), 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	tracer->slots = mem;
+	tracer->slots_size = size;
+	return 0;
+}
+
+/* One backend, all the way; on failure says which step and why. */
+static int try_backend(struct tracer *tracer, enum backend backend,
+		       const struct tracer_config *config,
+		       const struct kernel_features *features,
+		       const char **step)
+{
+	int err;
+
+	*step = "open the BPF object";
+	tracer->skel = pfwatch_bpf__open();
+	if (!tracer->skel)
+		return -errno;
+	select_programs(tracer->skel, backend, features);
+	set_filters(tracer->skel, config);
+	*step = "load the BPF programs";
+	err = pfwatch_bpf__load(tracer->skel);
+	if (err)
+		return err;
+	*step = "fill the maps";
+	err = fill_maps(tracer->skel, config);
+	if (err)
+		return err;
+	*step = "map the counters";
+	err = map_slots(tracer);
+	if (err)
+		return err;
+	*step = backend == BACKEND_KPROBE ? "attach kprobes to handle_mm_fault"
+					  : "attach the programs";
+	err = pfwatch_bpf__attach(tracer->skel);
+	if (err)
+		return err;
+	if (backend == BACKEND_PERF) {
+		*step = "open the perf page-fault events";
+		err = attach_perf_events(tracer);
+	}
+	return err;
+}
+
+static const char *failure_hint(enum backend backend, int err)
+{
+	if (backend == BACKEND_FEXIT && (err == -EPERM || err == -ENOTSUPP ||
+					 err == -EOPNOTSUPP || err == -EINVAL))
+		return "this kernel does not allow fentry/fexit programs";
+	if (backend == BACKEND_KPROBE && (err == -ENOENT || err == -EOPNOTSUPP))
+		return "kprobes are not enabled in this kernel (CONFIG_KPROBES)";
+	return strerror(-err);
+}
+
+int tracer_start(struct tracer *tracer, const struct tracer_config *config,
+		 const struct kernel_features *features)
+{
+	static const enum backend order[] = {
+		BACKEND_FEXIT, BACKEND_KPROBE, BACKEND_PERF,
+	};
+	const char *step = "";
+	int err = -ENOENT;
+
+	memset(tracer, 0, sizeof(*tracer));
+	libbpf_set_print(config->verbose ? verbose_print : silent_print);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum backend backend = order[i];
+		bool last = config->backend == backend || backend == BACKEND_PERF;
+
+		if (config->backend != BACKEND_AUTO && config->backend != backend)
+			continue;
+		if (backend != BACKEND_PERF && !features->handle_mm_fault) {
+			err = -ENOENT;
+			step = "find handle_mm_fault in the kernel's BTF";
+		} else {
+			err = try_backend(tracer, backend, config, features, &step);
+		}
+		if (!err) {
+			tracer->backend = backend;
+			tracer->entry_hook = features->btf_tracepoints ? "tp_btf"
+								       : "tracepoint";
+			return 0;
+		}
+		detach(tracer);
+		if (last) {
+			fprintf(stderr, "pfwatch: backend %s: cannot %s: %s%s\n",
+				backend_name(backend), step,
+				failure_hint(backend, err),
+				config->backend == BACKEND_AUTO ? "" :
+				"; try --backend auto");
+			return -1;
+		}
+		if (config->verbose || config->backend != BACKEND_AUTO)
+			fprintf(stderr, "pfwatch: backend %s: cannot %s: %s; trying the next backend\n",
+				backend_name(backend), step,
+				failure_hint(backend, err));
+	}
+	return -1;
+}
+
+void tracer_stop(struct tracer *tracer)
+{
+	detach(tracer);
+}
+
+int tracer_events_fd(const struct tracer *tracer)
+{
+	return bpf_map__fd(tracer->skel->maps.events);
+}
+
+/* The process has gone and its slot was read: hand it back to the kernel. */
+int tracer_recycle_slot(struct tracer *tracer, __u32 slot, __u32 tgid)
+{
+	int by_tgid = bpf_map__fd(tracer->skel->maps.slot_by_tgid);
+	__u32 bound;
+
+	if (slot == OVERFLOW_SLOT || slot >= MAX_PROC_SLOTS)
+		return -EINVAL;
+	/* A reused PID may already own a new slot: leave that binding. */
+	if (!bpf_map_lookup_elem(by_tgid, &tgid, &bound) && bound == slot &&
+	    bpf_map_delete_elem(by_tgid, &tgid))
+		return -errno;
+	memset(&tracer->slots[slot], 0, sizeof(tracer->slots[slot]));
+	if (bpf_map_update_elem(bpf_map__fd(tracer->skel->maps.free_slots),
+				NULL, &slot, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+__u64 tracer_diag(const struct tracer *tracer, enum diag_counter counter)
+{
+	int nr_cpus = libbpf_num_possible_cpus();
+	__u32 key = counter;
+	__u64 *values, sum = 0;
+
+	if (nr_cpus <= 0)
+		return 0;
+	values = calloc((size_t)nr_cpus, sizeof(*values));
+	if (!values)
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(tracer->skel->maps.diag), &key,
+				 values))
+		for (int cpu = 0; cpu < nr_cpus; cpu++)
+			sum += values[cpu];
+	free(values);
+	return sum;
+}

@@ -1,0 +1,42 @@
+/* Loading the BPF programs and attaching them to the chosen backend. */
+#ifndef PFWATCH_LOADER_H
+#define PFWATCH_LOADER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "pfwatch.h"
+#include "probe.h"
+
+struct tracer_config {
+	enum backend backend;		/* BACKEND_AUTO tries them in order */
+	const pid_t *pids;		/* trace these tgids and their children */
+	int nr_pids;
+	bool follow_launcher;		/* trace the children pfwatch forks */
+	pid_t tid;
+	const char *comm;		/* "" for any */
+	unsigned long long cgroup_id;	/* 0 for any */
+	bool verbose;
+};
+
+struct tracer {
+	struct pfwatch_bpf *skel;
+	enum backend backend;		/* the one that attached */
+	const char *entry_hook;		/* "tp_btf" or "tracepoint" */
+	struct proc_stats *slots;	/* proc_stats map, mmapped */
+	size_t slots_size;
+	int nr_perf_events;
+	int *perf_fds;
+	struct bpf_link **perf_links;
+};
+
+/* Returns 0, or -1 after printing one line on stderr. */
+int tracer_start(struct tracer *tracer, const struct tracer_config *config,
+		 const struct kernel_features *features);
+void tracer_stop(struct tracer *tracer);
+
+int tracer_events_fd(const struct tracer *tracer);
+int tracer_recycle_slot(struct tracer *tracer, __u32 slot, __u32 tgid);
+/* Sum of a diagnostic counter over all CPUs. */
+__u64 tracer_diag(const struct tracer *tracer, enum diag_counter counter);
+
+#endif

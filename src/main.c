@@ -1,0 +1,308 @@
+/* pfwatch: entry point and the two run loops (monitor, run a command). */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+#include "aggregate.h"
+#include "collect.h"
+#include "export_json.h"
+#include "loader.h"
+#include "options.h"
+#include "probe.h"
+#include "render_text.h"
+#include "run_command.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+enum exit_code { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* The one piece of global state: which signal asked us to stop. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int install_signal_handlers(void)
+{
+	static const int stops[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct sigaction action = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&action.sa_mask);
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		if (sigaction(stops[i], &action, NULL))
+			return -1;
+	return 0;
+}
+
+static double monotonic_s(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec + now.tv_nsec / 1e9;
+}
+
+static bool process_exists(pid_t pid)
+{
+	return !kill(pid, 0) || errno != ESRCH;
+}
+
+static int check_pids(const struct options *opts)
+{
+	for (int i = 0; i < opts->nr_pids; i++) {
+		if (!process_exists(opts->pids[i])) {
+			fprintf(stderr, "pfwatch: no process with PID %d\n",
+				opts->pids[i]);
+			return -1;
+		}
+	}
+	if (opts->tid && !process_exists(opts->tid)) {
+		fprintf(stderr, "pfwatch: no thread with TID %d\n", opts->tid);
+		return -1;
+	}
+	return 0;
+}
+
+/* A cgroup v2 directory's id is its inode number. */
+static int cgroup_id_of(const char *path, unsigned long long *id)
+{
+	struct statfs fs;
+	struct stat st;
+
+	if (statfs(path, &fs) || stat(path, &st)) {
+		fprintf(stderr, "pfwatch: --cgroup %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "pfwatch: --cgroup %s: not a cgroup v2 directory (look under /sys/fs/cgroup)\n",
+			path);
+		return -1;
+	}
+	*id = st.st_ino;
+	return 0;
+}
+
+/* Fail before tracing, not after, when the output cannot be written. */
+static int check_output(const char *path)
+{
+	char *copy = strdup(path);
+	struct stat st;
+	int err = 0;
+
+	if (!copy)
+		return -1;
+	if (access(dirname(copy), W_OK))
+		err = errno;
+	else if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		err = EISDIR;
+	free(copy);
+	if (err)
+		fprintf(stderr, "pfwatch: cannot write %s: %s\n", path, strerror(err));
+	return err ? -1 : 0;
+}
+
+struct session {
+	struct options opts;
+	struct kernel_features features;
+	struct tracer tracer;
+	struct aggregate agg;
+	struct collector collector;
+	struct run_info run;
+	double started;
+};
+
+static bool all_pids_gone(const struct options *opts)
+{
+	if (!opts->nr_pids)
+		return false;
+	for (int i = 0; i < opts->nr_pids; i++)
+		if (process_exists(opts->pids[i]))
+			return false;
+	return true;
+}
+
+static int print_table(struct session *s, double interval_s)
+{
+	int err = collector_sync(&s->collector);
+
+	if (err)
+		return err;
+	render_interval(stdout, &s->agg, interval_s, s->opts.top);
+	return aggregate_mark_shown(&s->agg);
+}
+
+/* System-wide or -p: tables every interval until stopped. */
+static int monitor(struct session *s)
+{
+	double interval = s->opts.interval_s;
+	double deadline = s->opts.duration_s ? s->started + s->opts.duration_s : 0;
+	double next_table = s->started + (interval ? interval : 1);
+	int err = 0;
+
+	while (!stop_signal && !err) {
+		double now = monotonic_s(), wake = next_table;
+
+		if (deadline && deadline < wake)
+			wake = deadline;
+		err = collector_poll(&s->collector,
+				     wake > now ? (int)((wake - now) * 1000) + 1 : 0);
+		now = monotonic_s();
+		if (!err && now >= next_table) {
+			err = interval ? print_table(s, interval)
+				       : collector_sync(&s->collector);
+			next_table += interval ? interval : 1;
+			if (next_table < now)
+				next_table = now + (interval ? interval : 1);
+		}
+		if (deadline && now >= deadline)
+			break;
+		if (all_pids_gone(&s->opts)) {
+			fprintf(stderr, "pfwatch: the traced process%s exited\n",
+				s->opts.nr_pids > 1 ? "es have" : " has");
+			break;
+		}
+	}
+	return err;
+}
+
+/* pfwatch -- CMD: trace until CMD exits, then attach the kernel's rusage. */
+static int run_command(struct session *s)
+{
+	struct process_record *record;
+	struct rusage usage;
+	pid_t pid = command_start(s->opts.command);
+	int err = 0;
+
+	if (pid < 0)
+		return -EXIT_USAGE;
+	while (!command_reap(pid, false, &s->run.exit_status, &usage)) {
+		/* Ctrl-C reaches the command itself; SIGTERM is passed on. */
+		if (stop_signal == SIGTERM || stop_signal == SIGHUP) {
+			kill(pid, stop_signal);
+			stop_signal = 0;
+		}
+		err = collector_poll(&s->collector, 100);
+		if (err) {
+			kill(pid, SIGTERM);
+			command_reap(pid, true, &s->run.exit_status, &usage);
+			return err;
+		}
+	}
+	err = collector_sync(&s->collector);
+	record = aggregate_find(&s->agg, (__u32)pid);
+	if (record) {
+		record->has_rusage = true;
+		record->rusage_minflt = (__u64)usage.ru_minflt;
+		record->rusage_majflt = (__u64)usage.ru_majflt;
+	}
+	return err;
+}
+
+static int finish(struct session *s)
+{
+	int err = collector_sync(&s->collector);
+
+	clock_gettime(CLOCK_REALTIME, &s->run.end_time);
+	s->run.elapsed_s = monotonic_s() - s->started;
+	for (int d = 0; d < NR_DIAG_COUNTERS; d++)
+		s->run.diag[d] = tracer_diag(&s->tracer, d);
+	if (err)
+		fprintf(stderr, "pfwatch: cannot read the final counters: %s\n",
+			strerror(-err));
+	render_summary(s->opts.command ? stderr : stdout, &s->agg, &s->run,
+		       s->opts.top);
+	if (s->opts.output_path &&
+	    export_json_file(s->opts.output_path, &s->agg, &s->run))
+		return -1;
+	return err ? -1 : 0;
+}
+
+static int prepare(struct session *s, struct tracer_config *config)
+{
+	if (check_pids(&s->opts))
+		return -1;
+	if (s->opts.output_path && check_output(s->opts.output_path))
+		return -1;
+	if (s->opts.cgroup_path &&
+	    cgroup_id_of(s->opts.cgroup_path, &config->cgroup_id))
+		return -1;
+	if (install_signal_handlers()) {
+		fprintf(stderr, "pfwatch: cannot install signal handlers: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	if (probe_kernel(&s->features))
+		return -1;
+	config->backend = s->opts.backend;
+	config->pids = s->opts.pids;
+	config->nr_pids = s->opts.nr_pids;
+	config->follow_launcher = s->opts.command != NULL;
+	config->tid = s->opts.tid;
+	config->comm = s->opts.comm;
+	config->verbose = s->opts.verbose;
+	return 0;
+}
+
+static void describe_run(struct session *s)
+{
+	s->run.backend = backend_name(s->tracer.backend);
+	s->run.entry_hook = s->tracer.entry_hook;
+	snprintf(s->run.kernel, sizeof(s->run.kernel), "%s", s->features.release);
+	s->run.command = s->opts.command;
+	clock_gettime(CLOCK_REALTIME, &s->run.start_time);
+	s->started = monotonic_s();
+	if (s->opts.verbose)
+		fprintf(stderr, "pfwatch: backend %s, entry %s/page_fault_user, kernel %s\n",
+			s->run.backend, s->run.entry_hook, s->run.kernel);
+}
+
+int main(int argc, char **argv)
+{
+	static struct session s;	/* large: keep it off the stack */
+	struct tracer_config config = { 0 };
+	int err, status;
+
+	switch (options_parse(&s.opts, argc, argv)) {
+	case OPTIONS_DONE:
+		return EXIT_OK;
+	case OPTIONS_BAD:
+		return EXIT_USAGE;
+	case OPTIONS_RUN:
+		break;
+	}
+	if (prepare(&s, &config) || tracer_start(&s.tracer, &config, &s.features))
+		return EXIT_USAGE;
+	aggregate_init(&s.agg);
+	err = collector_init(&s.collector, &s.tracer, &s.agg);
+	if (err) {
+		fprintf(stderr, "pfwatch: cannot open the event ring buffer: %s\n",
+			strerror(-err));
+		tracer_stop(&s.tracer);
+		return EXIT_RUNTIME;
+	}
+	describe_run(&s);
+	err = s.opts.command ? run_command(&s) : monitor(&s);
+	if (err == -EXIT_USAGE) {
+		status = EXIT_USAGE;
+	} else {
+		if (err)
+			fprintf(stderr, "pfwatch: tracing failed: %s\n", strerror(-err));
+		status = finish(&s) || err ? EXIT_RUNTIME : EXIT_OK;
+		if (s.opts.command && status == EXIT_OK)
+			status = s.run.exit_status;
+	}
+	collector_free(&s.collector);
+	tracer_stop(&s.tracer);
+	aggregate_free(&s.agg);
+	return status;
+}

@@ -1,0 +1,260 @@
+/* Command-line parsing: every value range-checked, one error line each. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+
+static const char usage_text[] =
+"Usage: pfwatch [OPTIONS] [-- COMMAND [ARGS...]]\n"
+"See every user page fault: minor, major and invalid, per process, with\n"
+"latency histograms. Needs root (or CAP_BPF and CAP_PERFMON).\n"
+"\n"
+"What to trace (system-wide by default):\n"
+"  -p, --pid PID[,PID...]   these processes and their children\n"
+"  -t, --tid TID            one thread only\n"
+"  -C, --comm NAME          processes whose command name is NAME\n"
+"      --cgroup PATH        processes in this cgroup v2 directory\n"
+"  -- COMMAND [ARGS]        run COMMAND, trace it and its descendants, print\n"
+"                           a summary when it exits; exit with its status\n"
+"\n"
+"Output:\n"
+"  -i, --interval SEC       print a table of the busiest processes every SEC\n"
+"                           (default 1; 0 prints only the final summary)\n"
+"  -d, --duration SEC       stop after SEC seconds (default: until Ctrl-C)\n"
+"  -n, --top N              rows in the periodic table (default 10)\n"
+"  -o, --output FILE.json   write the final aggregate as JSON\n"
+"  -v, --verbose            say which backend and hooks are in use\n"
+"\n"
+"Kernel side:\n"
+"      --backend NAME       auto (default), fexit, kprobe or perf: how a\n"
+"                           fault's outcome is seen (see pfwatch(8))\n"
+"\n"
+"  -h, --help               this text\n"
+"  -V, --version            version\n"
+"\n"
+"Examples:\n"
+"  pfwatch -- make -j2            faults of a build, summarized at exit\n"
+"  pfwatch -p 1234 -d 30          30 s of one service, table every second\n"
+"  pfwatch -C postgres -o pg.json all postgres processes, saved as JSON\n"
+"  pfwatch -i 5                   the whole system, every 5 seconds\n";
+
+static void bad_option(const char *fmt, const char *arg)
+{
+	fputs("pfwatch: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see pfwatch --help)\n", stderr);
+}
+
+/* A decimal integer in [min, max], nothing else in the string. */
+static bool parse_long(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long value;
+
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (errno || end == text || *end || value < min || value > max)
+		return false;
+	*out = value;
+	return true;
+}
+
+static bool parse_seconds(const char *text, double max, double *out)
+{
+	char *end;
+	double value;
+
+	errno = 0;
+	value = strtod(text, &end);
+	if (errno || end == text || *end || !isfinite(value) || value < 0 ||
+	    value > max)
+		return false;
+	*out = value;
+	return true;
+}
+
+static bool parse_pid_list(struct options *opts, char *list)
+{
+	char *save = NULL;
+	long pid;
+
+	for (char *item = strtok_r(list, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		if (!parse_long(item, 1, INT_MAX, &pid)) {
+			bad_option("-p: '%s' is not a process ID", item);
+			return false;
+		}
+		if (opts->nr_pids == MAX_PID_FILTERS) {
+			bad_option("-p: more than %s process IDs", "64");
+			return false;
+		}
+		opts->pids[opts->nr_pids++] = (pid_t)pid;
+	}
+	if (!opts->nr_pids) {
+		bad_option("-p: '%s' names no process", list);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_backend(const char *name, enum backend *out)
+{
+	static const enum backend all[] = {
+		BACKEND_AUTO, BACKEND_FEXIT, BACKEND_KPROBE, BACKEND_PERF,
+	};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(name, backend_name(all[i]))) {
+			*out = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *backend_name(enum backend backend)
+{
+	switch (backend) {
+	case BACKEND_FEXIT: return "fexit";
+	case BACKEND_KPROBE: return "kprobe";
+	case BACKEND_PERF: return "perf";
+	default: return "auto";
+	}
+}
+
+enum long_only { OPT_CGROUP = 256, OPT_BACKEND };
+
+static const struct option long_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "tid", required_argument, NULL, 't' },
+	{ "comm", required_argument, NULL, 'C' },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "top", required_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option; false after printing why it is wrong. */
+static bool apply_option(struct options *opts, int opt, char *arg)
+{
+	long number;
+
+	switch (opt) {
+	case 'p':
+		return parse_pid_list(opts, arg);
+	case 't':
+		if (!parse_long(arg, 1, INT_MAX, &number)) {
+			bad_option("-t: '%s' is not a thread ID", arg);
+			return false;
+		}
+		opts->tid = (pid_t)number;
+		return true;
+	case 'C':
+		if (!*arg || strlen(arg) >= COMM_LEN) {
+			bad_option("-C: '%s' is not a command name (1 to 15 characters, as in /proc/PID/comm)", arg);
+			return false;
+		}
+		strcpy(opts->comm, arg);
+		return true;
+	case OPT_CGROUP:
+		opts->cgroup_path = arg;
+		return true;
+	case 'i':
+		if (!parse_seconds(arg, 86400, &opts->interval_s) ||
+		    (opts->interval_s > 0 && opts->interval_s < 0.01)) {
+			bad_option("-i: '%s' is not an interval (0, or 0.01 to 86400 seconds)", arg);
+			return false;
+		}
+		return true;
+	case 'd':
+		if (!parse_seconds(arg, 31536000, &opts->duration_s) ||
+		    opts->duration_s == 0) {
+			bad_option("-d: '%s' is not a duration (more than 0, at most a year, in seconds)", arg);
+			return false;
+		}
+		return true;
+	case 'n':
+		if (!parse_long(arg, 1, 10000, &number)) {
+			bad_option("-n: '%s' is not a row count (1 to 10000)", arg);
+			return false;
+		}
+		opts->top = (int)number;
+		return true;
+	case 'o':
+		if (!*arg) {
+			bad_option("-o: %sthe file name is empty", "");
+			return false;
+		}
+		opts->output_path = arg;
+		return true;
+	case OPT_BACKEND:
+		if (!parse_backend(arg, &opts->backend)) {
+			bad_option("--backend: '%s' is not one of auto, fexit, kprobe, perf", arg);
+			return false;
+		}
+		return true;
+	case 'v':
+		opts->verbose = true;
+		return true;
+	default:
+		return false;	/* getopt already said what is wrong */
+	}
+}
+
+static bool check_combination(const struct options *opts)
+{
+	if (opts->command && opts->nr_pids) {
+		bad_option("%s-p and -- COMMAND exclude each other", "");
+		return false;
+	}
+	if (opts->command && !opts->command[0]) {
+		bad_option("%s-- must be followed by a command", "");
+		return false;
+	}
+	return true;
+}
+
+enum options_result options_parse(struct options *opts, int argc, char **argv)
+{
+	int opt;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->interval_s = 1;
+	opts->top = 10;
+	opterr = 1;
+	optind = 1;
+	/* '+': stop at the first non-option, so CMD keeps its own options. */
+	while ((opt = getopt_long(argc, argv, "+p:t:C:i:d:n:o:vhV",
+				  long_options, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage_text, stdout);
+			return OPTIONS_DONE;
+		}
+		if (opt == 'V') {
+			printf("pfwatch %s\n", PFWATCH_VERSION);
+			return OPTIONS_DONE;
+		}
+		if (!apply_option(opts, opt, optarg))
+			return OPTIONS_BAD;
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--")) {
+			bad_option("unexpected argument '%s'; put a command after --", argv[optind]);
+			return OPTIONS_BAD;
+		}
+		opts->command = &argv[optind];
+	} else if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
+		bad_option("%s-- must be followed by a command", "");
+		return OPTIONS_BAD;
+	}
+	return check_combination(opts) ? OPTIONS_RUN : OPTIONS_BAD;
+}

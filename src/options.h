@@ -1,0 +1,36 @@
+/* Command-line options: what the user asked for, checked and typed. */
+#ifndef PFWATCH_OPTIONS_H
+#define PFWATCH_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "pfwatch.h"
+
+#define MAX_PID_FILTERS 64
+
+struct options {
+	enum backend backend;
+	pid_t pids[MAX_PID_FILTERS];
+	int nr_pids;
+	pid_t tid;
+	char comm[COMM_LEN];
+	const char *cgroup_path;
+	double interval_s;
+	double duration_s;		/* 0: until Ctrl-C */
+	const char *output_path;	/* -o FILE.json */
+	int top;			/* rows in the periodic table */
+	bool verbose;
+	char **command;			/* pfwatch -- CMD ARGS: NULL-terminated */
+};
+
+enum options_result {
+	OPTIONS_RUN,		/* go on */
+	OPTIONS_DONE,		/* --help or --version printed: exit 0 */
+	OPTIONS_BAD,		/* usage error printed: exit 2 */
+};
+
+enum options_result options_parse(struct options *opts, int argc, char **argv);
+const char *backend_name(enum backend backend);
+
+#endif

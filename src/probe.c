@@ -1,0 +1,99 @@
+/* Kernel feature probing, before anything is loaded. */
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "probe.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+#define TRACEFS "/sys/kernel/tracing"
+
+static bool has_capability(int cap)
+{
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = { { 0 } };
+
+	if (syscall(SYS_capget, &header, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+static bool privileged(void)
+{
+	if (has_capability(CAP_SYS_ADMIN))
+		return true;
+	return has_capability(CAP_BPF) && has_capability(CAP_PERFMON);
+}
+
+static bool btf_has(const struct btf *btf, const char *name, int kind)
+{
+	return btf__find_by_name_kind(btf, name, kind) >= 0;
+}
+
+/* tracefs is only needed for classic tracepoints; mount it if we can. */
+static bool ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (!stat(TRACEFS "/events", &st))
+		return true;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
+		return false;
+	return !stat(TRACEFS "/events", &st);
+}
+
+int probe_kernel(struct kernel_features *features)
+{
+	struct utsname uts;
+	struct btf *btf;
+
+	memset(features, 0, sizeof(*features));
+	if (!uname(&uts))
+		snprintf(features->release, sizeof(features->release), "%s",
+			 uts.release);
+	if (!privileged()) {
+		fprintf(stderr, "pfwatch: loading BPF programs needs root, or CAP_BPF and CAP_PERFMON; run it with sudo\n");
+		return -1;
+	}
+	if (access(VMLINUX_BTF, R_OK)) {
+		fprintf(stderr, "pfwatch: %s is missing: this kernel (%s) was built without CONFIG_DEBUG_INFO_BTF, which pfwatch needs; use a distribution kernel or rebuild with BTF\n",
+			VMLINUX_BTF, features->release);
+		return -1;
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		fprintf(stderr, "pfwatch: cannot read %s: %s\n", VMLINUX_BTF,
+			strerror(errno));
+		return -1;
+	}
+	features->btf_tracepoints =
+		btf_has(btf, "btf_trace_page_fault_user", BTF_KIND_TYPEDEF);
+	features->filemap_fault_tp =
+		btf_has(btf, "btf_trace_mm_filemap_fault", BTF_KIND_TYPEDEF);
+	features->handle_mm_fault =
+		btf_has(btf, "handle_mm_fault", BTF_KIND_FUNC);
+	btf__free(btf);
+	features->tracefs = ensure_tracefs();
+	if (!features->btf_tracepoints && !features->tracefs) {
+		fprintf(stderr, "pfwatch: tracefs is not mounted at %s and cannot be mounted; mount it (mount -t tracefs tracefs %s) and retry\n",
+			TRACEFS, TRACEFS);
+		return -1;
+	}
+	return 0;
+}

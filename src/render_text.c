@@ -1,0 +1,272 @@
+/* Plain-text tables for terminals, pipes and logs. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "hist.h"
+#include "render_text.h"
+
+const char *format_ns(char *buf, size_t size, __u64 ns)
+{
+	if (ns < 1000)
+		snprintf(buf, size, "%llu ns", (unsigned long long)ns);
+	else if (ns < 10000)
+		snprintf(buf, size, "%.1f us", ns / 1e3);
+	else if (ns < 1000000)
+		snprintf(buf, size, "%.0f us", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, size, "%.1f ms", ns / 1e6);
+	else
+		snprintf(buf, size, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+/* One process's activity since the last table. */
+struct interval_row {
+	const struct process_record *record;
+	double rate[4];			/* by enum class_kind */
+	double fault_ms_per_s;
+	__u64 hist[HIST_BUCKETS];	/* minor and major faults only */
+};
+
+static void interval_row_fill(struct interval_row *row,
+			      const struct process_record *record,
+			      double interval_s)
+{
+	const struct fault_stats *now = &record->stats, *then = record->shown;
+	__u64 sum_ns = 0;
+
+	memset(row, 0, sizeof(*row));
+	row->record = record;
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		__u64 count = now->count[c] - (then ? then->count[c] : 0);
+
+		row->rate[fault_class_kind(c)] += count / interval_s;
+		sum_ns += now->latency_sum_ns[c] - (then ? then->latency_sum_ns[c] : 0);
+		if (fault_class_kind(c) > KIND_MAJOR)
+			continue;
+		for (int b = 0; b < HIST_BUCKETS; b++)
+			row->hist[b] += now->hist[c][b] - (then ? then->hist[c][b] : 0);
+	}
+	row->fault_ms_per_s = sum_ns / 1e6 / interval_s;
+}
+
+static bool row_idle(const struct interval_row *row)
+{
+	return !row->rate[KIND_MINOR] && !row->rate[KIND_MAJOR] &&
+	       !row->rate[KIND_INVALID] && !row->rate[KIND_ERROR];
+}
+
+/* Busiest first: time in faults, then fault rate. */
+static int compare_rows(const void *a, const void *b)
+{
+	const struct interval_row *x = a, *y = b;
+	double x_rate = x->rate[KIND_MINOR] + x->rate[KIND_MAJOR];
+	double y_rate = y->rate[KIND_MINOR] + y->rate[KIND_MAJOR];
+
+	if (x->fault_ms_per_s != y->fault_ms_per_s)
+		return x->fault_ms_per_s < y->fault_ms_per_s ? 1 : -1;
+	if (x_rate != y_rate)
+		return x_rate < y_rate ? 1 : -1;
+	return x->record->tgid < y->record->tgid ? -1 : 1;
+}
+
+static void print_header_line(FILE *out, const struct interval_row *rows,
+			      size_t nr_rows)
+{
+	double rate[4] = { 0 }, fault_ms = 0;
+	char stamp[16];
+	time_t now = time(NULL);
+	struct tm local;
+
+	for (size_t i = 0; i < nr_rows; i++) {
+		for (int k = 0; k < 4; k++)
+			rate[k] += rows[i].rate[k];
+		fault_ms += rows[i].fault_ms_per_s;
+	}
+	if (!localtime_r(&now, &local) ||
+	    !strftime(stamp, sizeof(stamp), "%H:%M:%S", &local))
+		strcpy(stamp, "--:--:--");
+	fprintf(out, "%s  faults/s: minor %.0f  major %.0f  invalid %.0f  |  time in faults %.2f ms/s\n",
+		stamp, rate[KIND_MINOR], rate[KIND_MAJOR],
+		rate[KIND_INVALID] + rate[KIND_ERROR], fault_ms);
+}
+
+void render_interval(FILE *out, const struct aggregate *agg,
+		     double interval_s, int top)
+{
+	struct interval_row *rows = calloc(agg->nr_records ? agg->nr_records : 1,
+					   sizeof(*rows));
+	size_t nr_rows = 0;
+	char p50[16], p99[16];
+
+	if (!rows) {
+		fputs("pfwatch: out of memory drawing the table\n", out);
+		return;
+	}
+	for (size_t i = 0; i < agg->nr_records; i++) {
+		if (agg->records[i]->shown_final)
+			continue;
+		interval_row_fill(&rows[nr_rows], agg->records[i], interval_s);
+		if (!row_idle(&rows[nr_rows]))
+			nr_rows++;
+	}
+	qsort(rows, nr_rows, sizeof(*rows), compare_rows);
+	print_header_line(out, rows, nr_rows);
+	fprintf(out, "%8s %-16s %10s %9s %9s %9s %9s %11s\n", "PID", "COMM",
+		"MINOR/s", "MAJOR/s", "INVAL/s", "p50", "p99", "FAULT ms/s");
+	for (size_t i = 0; i < nr_rows && (int)i < top; i++) {
+		const struct interval_row *row = &rows[i];
+
+		fprintf(out, "%8u %-16s %10.0f %9.0f %9.0f %9s %9s %11.2f\n",
+			row->record->tgid, row->record->comm,
+			row->rate[KIND_MINOR], row->rate[KIND_MAJOR],
+			row->rate[KIND_INVALID] + row->rate[KIND_ERROR],
+			format_ns(p50, sizeof(p50), hist_percentile(row->hist, 0.50)),
+			format_ns(p99, sizeof(p99), hist_percentile(row->hist, 0.99)),
+			row->fault_ms_per_s);
+	}
+	fputc('\n', out);
+	fflush(out);
+	free(rows);
+}
+
+static void print_class_table(FILE *out, const struct fault_stats *total)
+{
+	__u64 all = 0;
+	char cells[5][16];
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		all += total->count[c];
+	fprintf(out, "  %-12s %12s %7s %9s %9s %9s %9s %9s\n", "class",
+		"count", "share", "p50", "p90", "p99", "p99.9", "max");
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		struct latency_summary lat;
+
+		hist_summarize(total->hist[c], total->latency_sum_ns[c], &lat);
+		fprintf(out, "  %-12s %12llu %6.1f%% %9s %9s %9s %9s %9s\n",
+			fault_class_name(c), (unsigned long long)total->count[c],
+			all ? 100.0 * total->count[c] / all : 0.0,
+			lat.count ? format_ns(cells[0], 16, lat.p50) : "-",
+			lat.count ? format_ns(cells[1], 16, lat.p90) : "-",
+			lat.count ? format_ns(cells[2], 16, lat.p99) : "-",
+			lat.count ? format_ns(cells[3], 16, lat.p999) : "-",
+			lat.count ? format_ns(cells[4], 16, lat.max) : "-");
+	}
+}
+
+static void print_kind_totals(FILE *out, const struct fault_stats *total,
+			      const struct process_record *command)
+{
+	__u64 minor = stats_kind_count(total, KIND_MINOR);
+	__u64 major = stats_kind_count(total, KIND_MAJOR);
+
+	if (command && command->has_rusage) {
+		fprintf(out, "  %-12s %12llu          (wait4 rusage minflt %llu)\n",
+			"minor", (unsigned long long)minor,
+			(unsigned long long)command->rusage_minflt);
+		fprintf(out, "  %-12s %12llu          (wait4 rusage majflt %llu)\n",
+			"major", (unsigned long long)major,
+			(unsigned long long)command->rusage_majflt);
+	} else {
+		fprintf(out, "  %-12s %12llu\n", "minor", (unsigned long long)minor);
+		fprintf(out, "  %-12s %12llu\n", "major", (unsigned long long)major);
+	}
+	fprintf(out, "  %-12s %12llu\n", "invalid",
+		(unsigned long long)(stats_kind_count(total, KIND_INVALID) +
+				     stats_kind_count(total, KIND_ERROR)));
+}
+
+static void print_busiest(FILE *out, const struct aggregate *agg, int top)
+{
+	const struct process_record **order;
+	size_t n = agg->nr_records;
+
+	if (n < 2)
+		return;
+	order = calloc(n, sizeof(*order));
+	if (!order)
+		return;
+	for (size_t i = 0; i < n; i++)
+		order[i] = agg->records[i];
+	/* Selection of the top few: n can be large, top is small. */
+	fprintf(out, "\n  %8s %-16s %12s %9s %9s %12s\n", "PID", "COMM",
+		"minor", "major", "invalid", "in faults");
+	for (int shown = 0; shown < top && (size_t)shown < n; shown++) {
+		size_t best = (size_t)shown;
+		char time_cell[16];
+
+		for (size_t i = (size_t)shown + 1; i < n; i++)
+			if (stats_latency_sum(&order[i]->stats) >
+			    stats_latency_sum(&order[best]->stats))
+				best = i;
+		const struct process_record *tmp = order[shown];
+		order[shown] = order[best];
+		order[best] = tmp;
+		fprintf(out, "  %8u %-16s %12llu %9llu %9llu %12s\n",
+			order[shown]->tgid, order[shown]->comm,
+			(unsigned long long)stats_kind_count(&order[shown]->stats, KIND_MINOR),
+			(unsigned long long)stats_kind_count(&order[shown]->stats, KIND_MAJOR),
+			(unsigned long long)(stats_kind_count(&order[shown]->stats, KIND_INVALID) +
+					     stats_kind_count(&order[shown]->stats, KIND_ERROR)),
+			format_ns(time_cell, sizeof(time_cell),
+				  stats_latency_sum(&order[shown]->stats)));
+	}
+	free(order);
+}
+
+static void print_diagnostics(FILE *out, const struct run_info *run)
+{
+	if (run->diag[DIAG_RINGBUF_DROPS])
+		fprintf(out, "  WARNING: %llu events lost (ring buffer full): the list of invalid faults and process exits is incomplete; counts are not affected\n",
+			(unsigned long long)run->diag[DIAG_RINGBUF_DROPS]);
+	if (run->diag[DIAG_SLOTS_EXHAUSTED])
+		fprintf(out, "  WARNING: %llu processes found no free slot and are counted as <other>\n",
+			(unsigned long long)run->diag[DIAG_SLOTS_EXHAUSTED]);
+}
+
+void render_summary(FILE *out, const struct aggregate *agg,
+		    const struct run_info *run, int top)
+{
+	struct fault_stats *total = malloc(sizeof(*total));
+	const struct process_record *command = NULL;
+	__u64 all = 0, time_ns;
+	char time_cell[16];
+
+	if (!total) {
+		fputs("pfwatch: out of memory for the summary\n", out);
+		return;
+	}
+	aggregate_totals(agg, total);
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		all += total->count[c];
+	time_ns = stats_latency_sum(total);
+	fputc('\n', out);
+	if (run->command) {
+		fputs(" Page faults of '", out);
+		for (char **arg = run->command; *arg; arg++)
+			fprintf(out, "%s%s", arg == run->command ? "" : " ", *arg);
+		fputs("'", out);
+		for (size_t i = 0; i < agg->nr_records && !command; i++)
+			if (agg->records[i]->has_rusage)
+				command = agg->records[i];
+	} else {
+		fprintf(out, " Page faults of %zu process%s", agg->nr_records,
+			agg->nr_records == 1 ? "" : "es");
+	}
+	fprintf(out, " (pfwatch %s, backend %s):\n\n", PFWATCH_VERSION, run->backend);
+	print_class_table(out, total);
+	fputc('\n', out);
+	print_kind_totals(out, total, command);
+	fprintf(out, "\n  %llu faults in %.3f s: %.0f faults/s\n",
+		(unsigned long long)all, run->elapsed_s,
+		run->elapsed_s > 0 ? all / run->elapsed_s : 0.0);
+	fprintf(out, "  time in faults: %s (%.2f%% of wall time)\n",
+		format_ns(time_cell, sizeof(time_cell), time_ns),
+		run->elapsed_s > 0 ? 100.0 * time_ns / 1e9 / run->elapsed_s : 0.0);
+	print_diagnostics(out, run);
+	if (!run->command)
+		print_busiest(out, agg, top);
+	fputc('\n', out);
+	fflush(out);
+	free(total);
+}

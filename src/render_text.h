@@ -1,0 +1,17 @@
+/* Plain-text rendering: the periodic table and the final summary. */
+#ifndef PFWATCH_RENDER_TEXT_H
+#define PFWATCH_RENDER_TEXT_H
+
+#include <stdio.h>
+#include "aggregate.h"
+
+/* The busiest processes since the last table, as rates. */
+void render_interval(FILE *out, const struct aggregate *agg,
+		     double interval_s, int top);
+/* Totals, rates and latency percentiles per class for the whole run. */
+void render_summary(FILE *out, const struct aggregate *agg,
+		    const struct run_info *run, int top);
+/* "512 ns", "4.1 us", "80 us", "5.2 ms", "1.30 s": to @buf, returned. */
+const char *format_ns(char *buf, size_t size, __u64 ns);
+
+#endif

@@ -1,0 +1,82 @@
+/* Running the traced command. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "run_command.h"
+
+/* In the child: restore what pfwatch changed, then become the command. */
+static void exec_child(char **argv, int report_fd)
+{
+	int err;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	execvp(argv[0], argv);
+	err = errno;
+	/* The parent reads this to tell "cannot run" from "ran and failed". */
+	if (write(report_fd, &err, sizeof(err)) != sizeof(err))
+		_exit(127);
+	_exit(127);
+}
+
+pid_t command_start(char **argv)
+{
+	int report[2], err = 0;
+	ssize_t got;
+	pid_t pid;
+
+	if (pipe2(report, O_CLOEXEC)) {
+		fprintf(stderr, "pfwatch: cannot create a pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "pfwatch: cannot fork: %s\n", strerror(errno));
+		close(report[0]);
+		close(report[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(report[0]);
+		exec_child(argv, report[1]);
+	}
+	close(report[1]);
+	do
+		got = read(report[0], &err, sizeof(err));
+	while (got < 0 && errno == EINTR);
+	close(report[0]);
+	if (got == 0)
+		return pid;	/* exec succeeded: the pipe closed on exec */
+	waitpid(pid, NULL, 0);
+	fprintf(stderr, "pfwatch: cannot run '%s': %s\n", argv[0],
+		strerror(got == sizeof(err) ? err : EIO));
+	return -1;
+}
+
+bool command_reap(pid_t pid, bool block, int *status, struct rusage *usage)
+{
+	int wstatus;
+	pid_t got;
+
+	do
+		got = wait4(pid, &wstatus, block ? 0 : WNOHANG, usage);
+	while (got < 0 && errno == EINTR && block);
+	if (got < 0 && errno == ECHILD) {	/* reaped elsewhere: nothing to wait for */
+		*status = 127;
+		memset(usage, 0, sizeof(*usage));
+		return true;
+	}
+	if (got != pid)
+		return false;
+	if (WIFEXITED(wstatus))
+		*status = WEXITSTATUS(wstatus);
+	else
+		*status = 128 + WTERMSIG(wstatus);
+	return true;
+}

@@ -1,0 +1,47 @@
+#!/bin/bash
+# The whole suite: unit tests (plain, then under ASan/UBSan) and the
+# integration tests that run the real pfwatch against tests/faultgen.
+# Every test prints PASS, FAIL or SKIP on a line of its own; this script
+# counts them and ends with "N passed, N failed[, N skipped]".
+set -u
+build=${1:-build}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+
+run() {
+	echo "== $*"
+	"$@" 2>&1 | tee -a "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+}
+
+for t in "$build"/tests/test_*; do
+	run "$t"
+done
+for t in "$build"/asan/tests/test_*; do
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run "$t"
+done
+run python3 tests/integration.py "$build"
+
+passed=$(grep -c '^PASS ' "$log")
+failed=$(grep -c '^FAIL ' "$log")
+skipped=$(grep -c '^SKIP ' "$log")
+if [ "$skipped" -gt 0 ]; then
+	echo "skipped:"
+	grep '^SKIP ' "$log" | sed 's/^/  /'
+fi
+if [ "$failed" -gt 0 ]; then
+	echo "failed:"
+	grep '^FAIL ' "$log" | sed 's/^/  /'
+	status=1
+fi
+if [ "$passed" -eq 0 ]; then
+	echo "no test passed: something is wrong with the suite itself"
+	status=1
+fi
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+exit $status
