@@ -29,7 +29,7 @@ UNIT_TESTS := test_hist test_json_writer test_proc_maps test_options test_aggreg
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
-.PHONY: all clean deps test unit-test integration-test install uninstall bench vmlinux
+.PHONY: all clean deps test install uninstall vmlinux
 
 all: $(BUILD)/pfwatch $(BUILD)/faultgen
 
@@ -75,9 +75,6 @@ deps:
 # against tests/faultgen with the kernel's own counters as the oracle.
 test: all $(BUILD)/asan/pfwatch $(UNIT_BINS) $(UNIT_ASAN_BINS)
 	@tests/run.sh $(BUILD)
-
-bench: all
-	@bench/run.sh $(BUILD)
 
 install: $(BUILD)/pfwatch
 	install -D -m 0755 $(BUILD)/pfwatch $(DESTDIR)$(PREFIX)/sbin/pfwatch
