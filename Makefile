@@ -13,7 +13,7 @@ CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DPFWATCH_VERSION='"$(VERSION)"' \
 	-I$(BUILD) -Ibpf -Isrc
-LIBS := -lbpf -lelf -lz
+LIBS := -lbpf -lelf -lz -lm
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
@@ -25,7 +25,7 @@ LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
 
-UNIT_TESTS := test_hist test_json_writer test_proc_maps test_options test_aggregate
+UNIT_TESTS := test_hist test_json_writer test_proc_maps
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
@@ -58,11 +58,11 @@ $(BUILD)/faultgen: tests/faultgen.c | $(BUILD)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $< $(LIB_OBJS) $(LIBS) -o $@
+	$(CC) $(BASE_CFLAGS) -Itests/unit $(CFLAGS) $< $(LIB_OBJS) $(LIBS) -o $@
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) $< $(ASAN_OBJS) $(LIBS) -o $@
+	$(CC) $(BASE_CFLAGS) -Itests/unit $(CFLAGS) $(SANITIZE) $< $(ASAN_OBJS) $(LIBS) -o $@
 
 $(BUILD):
 	mkdir -p $@

@@ -113,11 +113,11 @@ void aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited)
 	agg->by_slot[slot] = NULL;
 }
 
-void aggregate_add_invalid(struct aggregate *agg, const struct fault_event *event)
+void aggregate_add_invalid(struct aggregate *agg, const struct invalid_fault *fault)
 {
 	agg->invalid_events++;
 	if (agg->nr_invalid < MAX_INVALID_KEPT)
-		agg->invalid[agg->nr_invalid++] = *event;
+		agg->invalid[agg->nr_invalid++] = *fault;
 }
 
 /* The newest record of a tgid: a reused PID shadows the older process. */

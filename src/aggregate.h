@@ -12,6 +12,15 @@
 
 #define MAX_INVALID_KEPT 256
 
+/* An invalid fault, with the mapping its address fell in (if any). */
+struct invalid_fault {
+	struct fault_event event;
+	bool mapped;
+	char mapping_kind[8];
+	char perms[5];
+	char path[256];
+};
+
 struct fault_stats {
 	__u64 count[NR_FAULT_CLASSES];
 	__u64 latency_sum_ns[NR_FAULT_CLASSES];
@@ -37,7 +46,7 @@ struct aggregate {
 	size_t nr_records;
 	size_t capacity;
 	struct process_record *by_slot[MAX_PROC_SLOTS];
-	struct fault_event invalid[MAX_INVALID_KEPT];	/* first ones seen */
+	struct invalid_fault invalid[MAX_INVALID_KEPT];	/* first ones seen */
 	size_t nr_invalid;
 	__u64 invalid_events;		/* all received, kept or not */
 };
@@ -68,7 +77,7 @@ int aggregate_update_slot(struct aggregate *agg, __u32 slot,
 			  const struct proc_stats *stats);
 /* The slot is about to be recycled: its record keeps the final copy. */
 void aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited);
-void aggregate_add_invalid(struct aggregate *agg, const struct fault_event *event);
+void aggregate_add_invalid(struct aggregate *agg, const struct invalid_fault *fault);
 struct process_record *aggregate_find(struct aggregate *agg, __u32 tgid);
 
 /* Sums over classes of one kind, and over all processes. */

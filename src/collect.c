@@ -25,6 +25,29 @@ static void remember_exit(struct collector *collector, __u32 slot, __u32 tgid)
 	collector->exited[collector->nr_exited++].tgid = tgid;
 }
 
+/* The process is still alive at this point for a caught SIGSEGV. */
+static void record_invalid(struct collector *collector,
+			   const struct fault_event *event)
+{
+	struct invalid_fault fault = { .event = *event };
+	const struct mapping *m = maps_cache_find(&collector->maps,
+						  (pid_t)event->tgid,
+						  event->address);
+
+	if (m) {
+		fault.mapped = true;
+		snprintf(fault.mapping_kind, sizeof(fault.mapping_kind), "%s",
+			 mapping_kind_name(m->kind));
+		snprintf(fault.perms, sizeof(fault.perms), "%c%c%c%c",
+			 m->readable ? 'r' : '-', m->writable ? 'w' : '-',
+			 m->executable ? 'x' : '-', m->shared ? 's' : 'p');
+		/* Long paths are cut: this is a hint for a person, not a key. */
+		snprintf(fault.path, sizeof(fault.path), "%.*s",
+			 (int)sizeof(fault.path) - 1, m->path);
+	}
+	aggregate_add_invalid(collector->agg, &fault);
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct collector *collector = ctx;
@@ -36,9 +59,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 		const struct proc_exit_event *exit_event = data;
 
 		remember_exit(collector, exit_event->slot, exit_event->tgid);
+		maps_cache_forget(&collector->maps, (pid_t)exit_event->tgid);
 	} else if (*type == EVENT_INVALID_FAULT &&
 		   size >= sizeof(struct fault_event)) {
-		aggregate_add_invalid(collector->agg, data);
+		record_invalid(collector, data);
 	}
 	return 0;
 }
@@ -49,6 +73,7 @@ int collector_init(struct collector *collector, struct tracer *tracer,
 	memset(collector, 0, sizeof(*collector));
 	collector->tracer = tracer;
 	collector->agg = agg;
+	maps_cache_init(&collector->maps);
 	collector->ring = ring_buffer__new(tracer_events_fd(tracer),
 					   handle_event, collector, NULL);
 	return collector->ring ? 0 : -errno;
@@ -58,6 +83,7 @@ void collector_free(struct collector *collector)
 {
 	ring_buffer__free(collector->ring);
 	collector->ring = NULL;
+	maps_cache_free(&collector->maps);
 }
 
 int collector_poll(struct collector *collector, int timeout_ms)

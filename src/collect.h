@@ -8,6 +8,7 @@
 
 #include "aggregate.h"
 #include "loader.h"
+#include "proc_maps.h"
 
 struct collector {
 	struct tracer *tracer;
@@ -23,7 +24,7 @@ struct collector {
 	} exited[MAX_PROC_SLOTS], draining[MAX_PROC_SLOTS];
 	size_t nr_exited;
 	size_t nr_draining;
-	int error;		/* first error met inside a ring callback */
+	struct maps_cache maps;	/* where invalid faults landed */
 };
 
 int collector_init(struct collector *collector, struct tracer *tracer,

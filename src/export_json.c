@@ -163,8 +163,26 @@ static void write_process(struct json_writer *w, const struct process_record *p)
 	json_end_object(w);
 }
 
-static void write_invalid(struct json_writer *w, const struct fault_event *e)
+static void write_mapping(struct json_writer *w, const struct invalid_fault *f)
 {
+	json_key(w, "mapping");
+	if (!f->mapped) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_key(w, "kind");
+	json_string(w, f->mapping_kind);
+	json_key(w, "perms");
+	json_string(w, f->perms);
+	json_key(w, "path");
+	json_string(w, f->path);
+	json_end_object(w);
+}
+
+static void write_invalid(struct json_writer *w, const struct invalid_fault *f)
+{
+	const struct fault_event *e = &f->event;
 	char hex[24];
 
 	json_begin_object(w);
@@ -188,6 +206,7 @@ static void write_invalid(struct json_writer *w, const struct fault_event *e)
 	json_i64(w, (int)e->signal_code);
 	json_key(w, "error_code");
 	json_u64(w, e->error_code);
+	write_mapping(w, f);
 	json_end_object(w);
 }
 

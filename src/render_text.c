@@ -44,7 +44,7 @@ static void interval_row_fill(struct interval_row *row,
 		sum_ns += now->latency_sum_ns[c] - (then ? then->latency_sum_ns[c] : 0);
 		if (fault_class_kind(c) > KIND_MAJOR)
 			continue;
-		for (int b = 0; b < HIST_BUCKETS; b++)
+		for (__u32 b = 0; b < HIST_BUCKETS; b++)
 			row->hist[b] += now->hist[c][b] - (then ? then->hist[c][b] : 0);
 	}
 	row->fault_ms_per_s = sum_ns / 1e6 / interval_s;

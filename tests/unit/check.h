@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Failure messages may be cut to fit: they are for a person to read. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 struct check_state {
 	const char *binary;
 	bool failed;		/* the current test */
