@@ -52,9 +52,22 @@ static double monotonic_s(void)
 	return now.tv_sec + now.tv_nsec / 1e9;
 }
 
+/* Alive: exists and is not a zombie waiting for its parent. */
 static bool process_exists(pid_t pid)
 {
-	return !kill(pid, 0) || errno != ESRCH;
+	char path[32], stat[512], *paren;
+	FILE *in;
+	size_t got;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	in = fopen(path, "re");
+	if (!in)
+		return false;
+	got = fread(stat, 1, sizeof(stat) - 1, in);
+	fclose(in);
+	stat[got] = '\0';
+	paren = strrchr(stat, ')');
+	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
 }
 
 static int check_pids(const struct options *opts)

@@ -206,7 +206,7 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 		opts->verbose = true;
 		return true;
 	default:
-		return false;	/* getopt already said what is wrong */
+		return false;
 	}
 }
 
@@ -230,7 +230,7 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 	memset(opts, 0, sizeof(*opts));
 	opts->interval_s = 1;
 	opts->top = 10;
-	opterr = 1;
+	opterr = 0;	/* our own messages, in our own format */
 	optind = 1;
 	/* '+': stop at the first non-option, so CMD keeps its own options. */
 	while ((opt = getopt_long(argc, argv, "+p:t:C:i:d:n:o:vhV",
@@ -242,6 +242,12 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 		if (opt == 'V') {
 			printf("pfwatch %s\n", PFWATCH_VERSION);
 			return OPTIONS_DONE;
+		}
+		if (opt == '?' || opt == ':') {
+			bad_option(optopt ? "option -%s is unknown or lacks its value"
+				   : "option %s is unknown or lacks its value",
+				   optopt ? (char[2]){ (char)optopt, 0 } : argv[optind - 1]);
+			return OPTIONS_BAD;
 		}
 		if (!apply_option(opts, opt, optarg))
 			return OPTIONS_BAD;

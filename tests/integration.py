@@ -359,7 +359,7 @@ def expect_error(args, code, words, binary=PFWATCH, **kw):
 
 @test
 def bad_options_are_rejected():
-    expect_error(["--bogus"], 2, ["unrecognized"])
+    expect_error(["--bogus"], 2, ["--bogus", "unknown"])
     expect_error(["-p", "12x"], 2, ["12x", "process ID"])
     expect_error(["-i", "-1"], 2, ["interval"])
     expect_error(["-d", "0"], 2, ["duration"])
