@@ -436,8 +436,10 @@ int BPF_PROG(handle_mm_fault_exit, struct vm_area_struct *vma,
 	struct task_state *state = traced_state(task);
 
 	if (state) {
-		if (!regs)	/* get_user_pages: no entry tracepoint fired */
+		if (!regs) {	/* get_user_pages: no entry tracepoint fired */
 			state->entry_ns = 0;
+			state->error_code = 0;
+		}
 		fault_handled(state, vma, flags, ret);
 	}
 	return 0;
