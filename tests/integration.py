@@ -316,6 +316,54 @@ def pid_mode_sees_a_running_process():
     assert not others, f"processes outside the filter: {others}"
 
 
+def filtered_run(filter_args, launch):
+    """pfwatch FILTER -d 4 while @launch() starts faultgen; returns JSON."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "f.json")
+        tracer = subprocess.Popen([PFWATCH, *filter_args, "-d", "4", "-i", "0",
+                                   "-o", out], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        gen = launch()
+        gen.wait()
+        _, err = tracer.communicate(timeout=60)
+        assert tracer.returncode == 0, err
+        return json.load(open(out)), gen.pid
+
+
+@test
+def comm_filter_keeps_only_that_command():
+    need_root()
+    doc, pid = filtered_run(["-C", "faultgen"], lambda: subprocess.Popen(
+        [FAULTGEN, "--start-after-ms", "1000", "anon_zero", str(N)],
+        stdout=subprocess.DEVNULL))
+    comms = {p["comm"] for p in doc["processes"]}
+    assert comms == {"faultgen"}, f"processes traced: {comms}"
+    rec = [p for p in doc["processes"] if p["pid"] == pid]
+    assert rec and rec[0]["classes"]["anon_zero"] >= N, rec
+
+
+@test
+def cgroup_filter_keeps_only_its_members():
+    need_root()
+    root = "/sys/fs/cgroup/unified"
+    if not os.path.isdir(root):
+        root = "/sys/fs/cgroup"
+    if not os.path.exists(os.path.join(root, "cgroup.procs")):
+        raise Skip("no cgroup v2 hierarchy mounted")
+    group = os.path.join(root, f"pfwatch-test-{os.getpid()}")
+    os.mkdir(group)
+    try:
+        script = (f"echo $$ > {group}/cgroup.procs && exec {FAULTGEN} "
+                  f"--start-after-ms 1000 anon_zero {N}")
+        doc, pid = filtered_run(["--cgroup", group], lambda: subprocess.Popen(
+            ["sh", "-c", script], stdout=subprocess.DEVNULL))
+    finally:
+        os.rmdir(group)
+    pids = {p["pid"] for p in doc["processes"]}
+    assert pids == {pid}, f"traced {pids}, want only {pid}"
+    assert doc["processes"][0]["classes"]["anon_zero"] >= N
+
+
 @test
 def sigint_still_writes_the_file():
     need_root()
