@@ -139,6 +139,12 @@ __u64 stats_kind_count(const struct fault_stats *stats, enum class_kind kind)
 	return sum;
 }
 
+__u64 stats_invalid_count(const struct fault_stats *stats)
+{
+	return stats_kind_count(stats, KIND_INVALID) +
+	       stats_kind_count(stats, KIND_ERROR);
+}
+
 __u64 stats_latency_sum(const struct fault_stats *stats)
 {
 	__u64 sum = 0;

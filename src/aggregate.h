@@ -82,6 +82,8 @@ struct process_record *aggregate_find(struct aggregate *agg, __u32 tgid);
 
 /* Sums over classes of one kind, and over all processes. */
 __u64 stats_kind_count(const struct fault_stats *stats, enum class_kind kind);
+/* Invalid faults as outputs show them: signals plus other errors. */
+__u64 stats_invalid_count(const struct fault_stats *stats);
 __u64 stats_latency_sum(const struct fault_stats *stats);
 void stats_add(struct fault_stats *total, const struct fault_stats *stats);
 void aggregate_totals(const struct aggregate *agg, struct fault_stats *total);

@@ -30,16 +30,11 @@ static void write_header(struct json_writer *w, const struct run_info *run)
 {
 	json_key(w, "pfwatch");
 	json_begin_object(w);
-	json_key(w, "version");
-	json_string(w, PFWATCH_VERSION);
-	json_key(w, "schema_version");
-	json_u64(w, JSON_SCHEMA_VERSION);
-	json_key(w, "backend");
-	json_string(w, run->backend);
-	json_key(w, "entry_hook");
-	json_string(w, run->entry_hook);
-	json_key(w, "kernel");
-	json_string(w, run->kernel);
+	json_field_string(w, "version", PFWATCH_VERSION);
+	json_field_u64(w, "schema_version", JSON_SCHEMA_VERSION);
+	json_field_string(w, "backend", run->backend);
+	json_field_string(w, "entry_hook", run->entry_hook);
+	json_field_string(w, "kernel", run->kernel);
 	write_time(w, "start_time", &run->start_time);
 	write_time(w, "end_time", &run->end_time);
 	json_key(w, "duration_s");
@@ -63,18 +58,12 @@ static void write_diagnostics(struct json_writer *w, const struct run_info *run,
 {
 	json_key(w, "diagnostics");
 	json_begin_object(w);
-	json_key(w, "lost_events");
-	json_u64(w, run->diag[DIAG_RINGBUF_DROPS]);
-	json_key(w, "slots_exhausted");
-	json_u64(w, run->diag[DIAG_SLOTS_EXHAUSTED]);
-	json_key(w, "unresolved_faults");
-	json_u64(w, run->diag[DIAG_UNRESOLVED]);
-	json_key(w, "faults_without_entry");
-	json_u64(w, run->diag[DIAG_NO_ENTRY]);
-	json_key(w, "invalid_faults_listed");
-	json_u64(w, agg->nr_invalid);
-	json_key(w, "invalid_faults_seen");
-	json_u64(w, agg->invalid_events);
+	json_field_u64(w, "lost_events", run->diag[DIAG_RINGBUF_DROPS]);
+	json_field_u64(w, "slots_exhausted", run->diag[DIAG_SLOTS_EXHAUSTED]);
+	json_field_u64(w, "unresolved_faults", run->diag[DIAG_UNRESOLVED]);
+	json_field_u64(w, "faults_without_entry", run->diag[DIAG_NO_ENTRY]);
+	json_field_u64(w, "invalid_faults_listed", agg->nr_invalid);
+	json_field_u64(w, "invalid_faults_seen", agg->invalid_events);
 	json_end_object(w);
 }
 
@@ -84,20 +73,13 @@ static void write_latency(struct json_writer *w, const __u64 *hist, __u64 sum_ns
 
 	hist_summarize(hist, sum_ns, &lat);
 	json_begin_object(w);
-	json_key(w, "count");
-	json_u64(w, lat.count);
-	json_key(w, "sum");
-	json_u64(w, lat.sum_ns);
-	json_key(w, "p50");
-	json_u64(w, lat.p50);
-	json_key(w, "p90");
-	json_u64(w, lat.p90);
-	json_key(w, "p99");
-	json_u64(w, lat.p99);
-	json_key(w, "p999");
-	json_u64(w, lat.p999);
-	json_key(w, "max");
-	json_u64(w, lat.max);
+	json_field_u64(w, "count", lat.count);
+	json_field_u64(w, "sum", lat.sum_ns);
+	json_field_u64(w, "p50", lat.p50);
+	json_field_u64(w, "p90", lat.p90);
+	json_field_u64(w, "p99", lat.p99);
+	json_field_u64(w, "p999", lat.p999);
+	json_field_u64(w, "max", lat.max);
 	/* Sparse: [smallest value of the bucket, count] for non-empty ones. */
 	json_key(w, "buckets");
 	json_begin_array(w);
@@ -116,19 +98,13 @@ static void write_latency(struct json_writer *w, const __u64 *hist, __u64 sum_ns
 /* Counts and latencies of one process, or of all of them. */
 static void write_stats(struct json_writer *w, const struct fault_stats *stats)
 {
-	json_key(w, "minor");
-	json_u64(w, stats_kind_count(stats, KIND_MINOR));
-	json_key(w, "major");
-	json_u64(w, stats_kind_count(stats, KIND_MAJOR));
-	json_key(w, "invalid");
-	json_u64(w, stats_kind_count(stats, KIND_INVALID) +
-		    stats_kind_count(stats, KIND_ERROR));
+	json_field_u64(w, "minor", stats_kind_count(stats, KIND_MINOR));
+	json_field_u64(w, "major", stats_kind_count(stats, KIND_MAJOR));
+	json_field_u64(w, "invalid", stats_invalid_count(stats));
 	json_key(w, "classes");
 	json_begin_object(w);
-	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
-		json_key(w, fault_class_name(c));
-		json_u64(w, stats->count[c]);
-	}
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		json_field_u64(w, fault_class_name(c), stats->count[c]);
 	json_end_object(w);
 	json_key(w, "latency_ns");
 	json_begin_object(w);
@@ -142,22 +118,17 @@ static void write_stats(struct json_writer *w, const struct fault_stats *stats)
 static void write_process(struct json_writer *w, const struct process_record *p)
 {
 	json_begin_object(w);
-	json_key(w, "pid");
-	json_u64(w, p->tgid);
-	json_key(w, "comm");
-	json_string(w, p->comm);
-	json_key(w, "cgroup_id");
-	json_u64(w, p->cgroup_id);
+	json_field_u64(w, "pid", p->tgid);
+	json_field_string(w, "comm", p->comm);
+	json_field_u64(w, "cgroup_id", p->cgroup_id);
 	json_key(w, "exited");
 	json_bool(w, p->exited);
 	write_stats(w, &p->stats);
 	if (p->has_rusage) {
 		json_key(w, "rusage");
 		json_begin_object(w);
-		json_key(w, "minflt");
-		json_u64(w, p->rusage_minflt);
-		json_key(w, "majflt");
-		json_u64(w, p->rusage_majflt);
+		json_field_u64(w, "minflt", p->rusage_minflt);
+		json_field_u64(w, "majflt", p->rusage_majflt);
 		json_end_object(w);
 	}
 	json_end_object(w);
@@ -171,12 +142,9 @@ static void write_mapping(struct json_writer *w, const struct invalid_fault *f)
 		return;
 	}
 	json_begin_object(w);
-	json_key(w, "kind");
-	json_string(w, f->mapping_kind);
-	json_key(w, "perms");
-	json_string(w, f->perms);
-	json_key(w, "path");
-	json_string(w, f->path);
+	json_field_string(w, "kind", f->mapping_kind);
+	json_field_string(w, "perms", f->perms);
+	json_field_string(w, "path", f->path);
 	json_end_object(w);
 }
 
@@ -186,26 +154,18 @@ static void write_invalid(struct json_writer *w, const struct invalid_fault *f)
 	char hex[24];
 
 	json_begin_object(w);
-	json_key(w, "pid");
-	json_u64(w, e->tgid);
-	json_key(w, "tid");
-	json_u64(w, e->tid);
-	json_key(w, "comm");
-	json_string(w, e->comm);
-	json_key(w, "class");
-	json_string(w, fault_class_name(e->fault_class));
+	json_field_u64(w, "pid", e->tgid);
+	json_field_u64(w, "tid", e->tid);
+	json_field_string(w, "comm", e->comm);
+	json_field_string(w, "class", fault_class_name(e->fault_class));
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)e->address);
-	json_key(w, "address");
-	json_string(w, hex);
+	json_field_string(w, "address", hex);
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)e->ip);
-	json_key(w, "ip");
-	json_string(w, hex);
-	json_key(w, "latency_ns");
-	json_u64(w, e->latency_ns);
+	json_field_string(w, "ip", hex);
+	json_field_u64(w, "latency_ns", e->latency_ns);
 	json_key(w, "si_code");
 	json_i64(w, (int)e->signal_code);
-	json_key(w, "error_code");
-	json_u64(w, e->error_code);
+	json_field_u64(w, "error_code", e->error_code);
 	write_mapping(w, f);
 	json_end_object(w);
 }

@@ -171,6 +171,18 @@ void json_null(struct json_writer *w)
 	fputs("null", w->out);
 }
 
+void json_field_string(struct json_writer *w, const char *key, const char *text)
+{
+	json_key(w, key);
+	json_string(w, text);
+}
+
+void json_field_u64(struct json_writer *w, const char *key, uint64_t value)
+{
+	json_key(w, key);
+	json_u64(w, value);
+}
+
 int json_finish(struct json_writer *w)
 {
 	if (w->failed || w->depth || !w->started || w->after_key)

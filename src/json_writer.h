@@ -31,6 +31,10 @@ void json_i64(struct json_writer *w, int64_t value);
 void json_double(struct json_writer *w, double value);	/* NaN, inf: null */
 void json_bool(struct json_writer *w, bool value);
 void json_null(struct json_writer *w);
+/* A key and its value, the common case inside objects. */
+void json_field_string(struct json_writer *w, const char *key, const char *text);
+void json_field_u64(struct json_writer *w, const char *key, uint64_t value);
+
 /* 0 if one complete, balanced value was written without I/O errors. */
 int json_finish(struct json_writer *w);
 

@@ -172,44 +172,43 @@ static void print_kind_totals(FILE *out, const struct fault_stats *total,
 		fprintf(out, "  %-12s %12llu\n", "major", (unsigned long long)major);
 	}
 	fprintf(out, "  %-12s %12llu\n", "invalid",
-		(unsigned long long)(stats_kind_count(total, KIND_INVALID) +
-				     stats_kind_count(total, KIND_ERROR)));
+		(unsigned long long)stats_invalid_count(total));
+}
+
+/* Most time in faults first. */
+static int compare_time_in_faults(const void *a, const void *b)
+{
+	__u64 x = stats_latency_sum(&(*(const struct process_record *const *)a)->stats);
+	__u64 y = stats_latency_sum(&(*(const struct process_record *const *)b)->stats);
+
+	return x < y ? 1 : x > y ? -1 : 0;
 }
 
 static void print_busiest(FILE *out, const struct aggregate *agg, int top)
 {
 	const struct process_record **order;
 	size_t n = agg->nr_records;
+	char time_cell[16];
 
 	if (n < 2)
 		return;
 	order = calloc(n, sizeof(*order));
 	if (!order)
 		return;
-	for (size_t i = 0; i < n; i++)
-		order[i] = agg->records[i];
-	/* Selection of the top few: n can be large, top is small. */
+	memcpy(order, agg->records, n * sizeof(*order));
+	qsort(order, n, sizeof(*order), compare_time_in_faults);
 	fprintf(out, "\n  %8s %-16s %12s %9s %9s %12s\n", "PID", "COMM",
 		"minor", "major", "invalid", "in faults");
-	for (int shown = 0; shown < top && (size_t)shown < n; shown++) {
-		size_t best = (size_t)shown;
-		char time_cell[16];
+	for (size_t i = 0; i < n && i < (size_t)top; i++) {
+		const struct fault_stats *stats = &order[i]->stats;
 
-		for (size_t i = (size_t)shown + 1; i < n; i++)
-			if (stats_latency_sum(&order[i]->stats) >
-			    stats_latency_sum(&order[best]->stats))
-				best = i;
-		const struct process_record *tmp = order[shown];
-		order[shown] = order[best];
-		order[best] = tmp;
 		fprintf(out, "  %8u %-16s %12llu %9llu %9llu %12s\n",
-			order[shown]->tgid, order[shown]->comm,
-			(unsigned long long)stats_kind_count(&order[shown]->stats, KIND_MINOR),
-			(unsigned long long)stats_kind_count(&order[shown]->stats, KIND_MAJOR),
-			(unsigned long long)(stats_kind_count(&order[shown]->stats, KIND_INVALID) +
-					     stats_kind_count(&order[shown]->stats, KIND_ERROR)),
+			order[i]->tgid, order[i]->comm,
+			(unsigned long long)stats_kind_count(stats, KIND_MINOR),
+			(unsigned long long)stats_kind_count(stats, KIND_MAJOR),
+			(unsigned long long)stats_invalid_count(stats),
 			format_ns(time_cell, sizeof(time_cell),
-				  stats_latency_sum(&order[shown]->stats)));
+				  stats_latency_sum(stats)));
 	}
 	free(order);
 }
