@@ -29,9 +29,9 @@ UNIT_TESTS := test_hist test_json_writer test_proc_maps
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
-.PHONY: all clean deps test install uninstall vmlinux
+.PHONY: all clean deps test bench install uninstall vmlinux
 
-all: $(BUILD)/pfwatch $(BUILD)/faultgen
+all: $(BUILD)/pfwatch $(BUILD)/faultgen $(BUILD)/faultstorm
 
 $(BUILD)/pfwatch.bpf.o: bpf/pfwatch.bpf.c bpf/pfwatch.h vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -56,6 +56,9 @@ $(BUILD)/asan/pfwatch: $(BUILD)/asan/main.o $(ASAN_OBJS)
 $(BUILD)/faultgen: tests/faultgen.c | $(BUILD)
 	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $< -o $@
 
+$(BUILD)/faultstorm: bench/faultstorm.c | $(BUILD)
+	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $< -o $@
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Itests/unit $(CFLAGS) $< $(LIB_OBJS) $(LIBS) -o $@
@@ -75,6 +78,10 @@ deps:
 # against tests/faultgen with the kernel's own counters as the oracle.
 test: all $(BUILD)/asan/pfwatch $(UNIT_BINS) $(UNIT_ASAN_BINS)
 	@tests/run.sh $(BUILD)
+
+# Overhead on the cheapest fault; figures in docs/PERFORMANCE.md.
+bench: all
+	@bench/run.sh $(BUILD)
 
 install: $(BUILD)/pfwatch
 	install -D -m 0755 $(BUILD)/pfwatch $(DESTDIR)$(PREFIX)/sbin/pfwatch

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install every package pfwatch needs to build and test, on Debian or Ubuntu.
 set -eu
-packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config python3 util-linux"
+packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config python3 util-linux bc"
 . /etc/os-release
 case "${ID:-}" in
 ubuntu)	packages="$packages linux-tools-common linux-tools-generic" ;;

@@ -343,6 +343,24 @@ def comm_filter_keeps_only_that_command():
 
 
 @test
+def tid_filter_keeps_only_that_thread():
+    need_root()
+    gen = subprocess.Popen([FAULTGEN, "--start-after-ms", "1500",
+                            "anon_zero", str(N)], stdout=subprocess.DEVNULL)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "t.json")
+            r = pfwatch(["-t", str(gen.pid), "-d", "4", "-i", "0", "-o", out])
+            assert r.returncode == 0, r.stderr
+            doc = json.load(open(out))
+    finally:
+        gen.wait()
+    pids = {p["pid"] for p in doc["processes"]}
+    assert pids == {gen.pid}, f"traced {pids}, want only {gen.pid}"
+    assert doc["processes"][0]["classes"]["anon_zero"] >= N
+
+
+@test
 def cgroup_filter_keeps_only_its_members():
     need_root()
     root = "/sys/fs/cgroup/unified"

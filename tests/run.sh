@@ -23,6 +23,22 @@ for t in "$build"/asan/tests/test_*; do
 done
 run python3 tests/integration.py "$build"
 
+# The benchmark is not a timed test; a short run proves the script works.
+bench_smoke() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP bench/smoke: needs root"
+		return
+	fi
+	local out
+	if out=$(bench/run.sh "$build" 1 3 2>&1) &&
+	   grep -q '^pfwatch (default) .* [0-9][.][0-9]' <<<"$out"; then
+		echo "PASS bench/smoke"
+	else
+		echo "FAIL bench/smoke: $out"
+	fi
+}
+run bench_smoke
+
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 skipped=$(grep -c '^SKIP ' "$log")
