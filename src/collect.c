@@ -30,10 +30,12 @@ static void record_invalid(struct collector *collector,
 			   const struct fault_event *event)
 {
 	struct invalid_fault fault = { .event = *event };
-	const struct mapping *m = maps_cache_find(&collector->maps,
-						  (pid_t)event->tgid,
-						  event->address);
+	const struct mapping *m = NULL;
 
+	/* Only listed faults need a mapping; a miss re-reads /proc/PID/maps. */
+	if (collector->agg->nr_invalid < MAX_INVALID_KEPT)
+		m = maps_cache_find(&collector->maps, (pid_t)event->tgid,
+				    event->address);
 	if (m) {
 		fault.mapped = true;
 		snprintf(fault.mapping_kind, sizeof(fault.mapping_kind), "%s",

@@ -213,6 +213,31 @@ static void print_busiest(FILE *out, const struct aggregate *agg, int top)
 	free(order);
 }
 
+#define INVALID_SHOWN 5
+
+/* The first invalid faults, where they hit: what a crash hunt starts from. */
+static void print_invalid(FILE *out, const struct aggregate *agg)
+{
+	if (!agg->nr_invalid)
+		return;
+	fprintf(out, "\n  first invalid faults (%llu in all; all kept ones are in the JSON):\n",
+		(unsigned long long)agg->invalid_events);
+	for (size_t i = 0; i < agg->nr_invalid && i < INVALID_SHOWN; i++) {
+		const struct invalid_fault *f = &agg->invalid[i];
+
+		const char *where = f->event.fault_class == FAULT_SEGV_MAPERR
+				    ? "unmapped" : "mapping unknown (process gone)";
+
+		fprintf(out, "  %8u %-16s %-12s addr 0x%llx ip 0x%llx %s %s %s\n",
+			f->event.tgid, f->event.comm,
+			fault_class_name(f->event.fault_class),
+			(unsigned long long)f->event.address,
+			(unsigned long long)f->event.ip,
+			f->mapped ? f->mapping_kind : where,
+			f->mapped ? f->perms : "", f->mapped ? f->path : "");
+	}
+}
+
 static void print_diagnostics(FILE *out, const struct run_info *run)
 {
 	if (run->diag[DIAG_RINGBUF_DROPS])
@@ -263,6 +288,7 @@ void render_summary(FILE *out, const struct aggregate *agg,
 		format_ns(time_cell, sizeof(time_cell), time_ns),
 		run->elapsed_s > 0 ? 100.0 * time_ns / 1e9 / run->elapsed_s : 0.0);
 	print_diagnostics(out, run);
+	print_invalid(out, agg);
 	if (!run->command)
 		print_busiest(out, agg, top);
 	fputc('\n', out);

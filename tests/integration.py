@@ -240,6 +240,15 @@ def invalid_faults_listed_with_address():
 
 
 @test
+def summary_lists_first_invalid_faults():
+    need_root()
+    r = pfwatch(["--", FAULTGEN, "--start-after-ms", "200", "segv_accerr", "3"])
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stderr.splitlines() if "segv_accerr" in l and "addr 0x" in l]
+    assert len(lines) == 3, f"{len(lines)} invalid fault lines, want 3:\n{r.stderr}"
+
+
+@test
 def json_schema():
     need_root()
     proc, doc = traced_run("anon_zero", 10)
