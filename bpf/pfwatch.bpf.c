@@ -291,12 +291,39 @@ static __always_inline __u32 major_class(struct task_state *state)
 						      : FAULT_FILE_READ;
 }
 
+#define VM_ACCESS_FLAGS 0xfUL	/* VM_READ | VM_WRITE | VM_EXEC | VM_SHARED */
+
+static long describe_vma(struct task_struct *task, struct vm_area_struct *vma,
+			 struct fault_vma *out)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct file *file = vma->vm_file;
+
+	out->start = vma->vm_start;
+	out->end = vma->vm_end;
+	out->pgoff = vma->vm_pgoff;
+	out->flags = vma->vm_flags & VM_ACCESS_FLAGS;
+	if (file) {
+		out->kind = VMA_FILE;
+		bpf_probe_read_kernel_str(out->file_name, sizeof(out->file_name),
+					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	} else if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk) {
+		out->kind = VMA_HEAP;
+	} else if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack) {
+		out->kind = VMA_STACK;
+	} else {
+		out->kind = VMA_ANON;
+	}
+	return 0;
+}
+
 static __always_inline void emit_invalid(struct task_state *state,
 					 struct task_struct *task,
 					 __u32 fault_class, __u64 latency_ns,
 					 int signal_code)
 {
 	struct fault_event *event;
+	struct fault_vma vma;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
@@ -314,6 +341,12 @@ static __always_inline void emit_invalid(struct task_state *state,
 	event->error_code = state->error_code;
 	event->signal_code = signal_code;
 	bpf_get_current_comm(event->comm, sizeof(event->comm));
+	/* Costly (tens of us), but invalid faults are rare, and the process
+	 * may be gone before userspace could read its maps. */
+	__builtin_memset(&vma, 0, sizeof(vma));
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma))
+		bpf_find_vma(task, state->address, describe_vma, &vma, 0);
+	event->vma = vma;	/* the callback may only write to the stack */
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(event, flags);

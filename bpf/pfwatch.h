@@ -120,6 +120,20 @@ struct proc_exit_event {
 	__u32 exit_code;
 };
 
+/* The mapping an invalid fault hit, read in the kernel while it exists. */
+enum vma_kind { VMA_NONE, VMA_ANON, VMA_HEAP, VMA_STACK, VMA_FILE };
+
+#define VMA_NAME_LEN 64
+
+struct fault_vma {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;		/* file offset of start, in pages */
+	__u32 flags;		/* VM_READ 1, VM_WRITE 2, VM_EXEC 4, VM_SHARED 8 */
+	__u32 kind;		/* enum vma_kind; VMA_NONE: no vma or not looked up */
+	char file_name[VMA_NAME_LEN];	/* the file's last path component */
+};
+
 struct fault_event {
 	__u32 type;
 	__u32 tgid;
@@ -131,6 +145,7 @@ struct fault_event {
 	__u32 error_code;
 	__u32 signal_code;
 	char comm[COMM_LEN];
+	struct fault_vma vma;
 };
 
 /* Which hook decides a fault's outcome. */

@@ -25,28 +25,59 @@ static void remember_exit(struct collector *collector, __u32 slot, __u32 tgid)
 	collector->exited[collector->nr_exited++].tgid = tgid;
 }
 
-/* The process is still alive at this point for a caught SIGSEGV. */
+static void describe_from_kernel(struct invalid_fault *fault,
+				 const struct fault_vma *vma)
+{
+	static const char *const kinds[] = {
+		[VMA_ANON] = "anon", [VMA_HEAP] = "heap", [VMA_STACK] = "stack",
+		[VMA_FILE] = "file",
+	};
+
+	fault->mapped = true;
+	snprintf(fault->mapping_kind, sizeof(fault->mapping_kind), "%s",
+		 vma->kind <= VMA_FILE ? kinds[vma->kind] : "anon");
+	snprintf(fault->perms, sizeof(fault->perms), "%c%c%c%c",
+		 vma->flags & 1 ? 'r' : '-', vma->flags & 2 ? 'w' : '-',
+		 vma->flags & 4 ? 'x' : '-', vma->flags & 8 ? 's' : 'p');
+	snprintf(fault->path, sizeof(fault->path), "%.*s", VMA_NAME_LEN,
+		 vma->file_name);
+}
+
+static void describe_from_maps(struct invalid_fault *fault, const struct mapping *m)
+{
+	fault->mapped = true;
+	snprintf(fault->mapping_kind, sizeof(fault->mapping_kind), "%s",
+		 mapping_kind_name(m->kind));
+	snprintf(fault->perms, sizeof(fault->perms), "%c%c%c%c",
+		 m->readable ? 'r' : '-', m->writable ? 'w' : '-',
+		 m->executable ? 'x' : '-', m->shared ? 's' : 'p');
+	/* Long paths are cut: this is a hint for a person, not a key. */
+	snprintf(fault->path, sizeof(fault->path), "%.*s",
+		 (int)sizeof(fault->path) - 1, m->path);
+}
+
+/*
+ * The kernel read the vma at the fault (it names a file only by its last
+ * component); /proc/PID/maps, while the process lives, gives the full
+ * path, and stands in where the kernel could not look.
+ */
 static void record_invalid(struct collector *collector,
 			   const struct fault_event *event)
 {
 	struct invalid_fault fault = { .event = *event };
+	bool want_maps = event->vma.kind == VMA_FILE ||
+			 (event->vma.kind == VMA_NONE &&
+			  event->fault_class != FAULT_SEGV_MAPERR);
 	const struct mapping *m = NULL;
 
-	/* Only listed faults need a mapping; a miss re-reads /proc/PID/maps. */
-	if (collector->agg->nr_invalid < MAX_INVALID_KEPT)
+	if (event->vma.kind != VMA_NONE)
+		describe_from_kernel(&fault, &event->vma);
+	/* Only listed faults need it, and a miss re-reads the maps file. */
+	if (want_maps && collector->agg->nr_invalid < MAX_INVALID_KEPT)
 		m = maps_cache_find(&collector->maps, (pid_t)event->tgid,
 				    event->address);
-	if (m) {
-		fault.mapped = true;
-		snprintf(fault.mapping_kind, sizeof(fault.mapping_kind), "%s",
-			 mapping_kind_name(m->kind));
-		snprintf(fault.perms, sizeof(fault.perms), "%c%c%c%c",
-			 m->readable ? 'r' : '-', m->writable ? 'w' : '-',
-			 m->executable ? 'x' : '-', m->shared ? 's' : 'p');
-		/* Long paths are cut: this is a hint for a person, not a key. */
-		snprintf(fault.path, sizeof(fault.path), "%.*s",
-			 (int)sizeof(fault.path) - 1, m->path);
-	}
+	if (m)
+		describe_from_maps(&fault, m);
 	aggregate_add_invalid(collector->agg, &fault);
 }
 

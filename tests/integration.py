@@ -249,6 +249,26 @@ def summary_lists_first_invalid_faults():
 
 
 @test
+def invalid_faults_name_the_mapping_they_hit():
+    need_root()
+    expect = {"segv_accerr": ("anon", "r--p", ""),
+              "sigbus": ("file", "r--s", "faultgen."),
+              "segv_maperr": None}
+    for scenario, want in expect.items():
+        proc, doc = traced_run(scenario, 3)
+        assert proc.returncode == 0, proc.stderr
+        listed = [e for e in doc["invalid_faults"] if e["class"] == scenario]
+        assert len(listed) == 3, f"{scenario}: {len(listed)} listed"
+        for e in listed:
+            m = e["mapping"]
+            if want is None:
+                assert m is None, f"{scenario}: mapping {m}"
+                continue
+            assert m and m["kind"] == want[0] and m["perms"] == want[1] \
+                and m["path"].startswith(want[2]), f"{scenario}: {m}"
+
+
+@test
 def json_schema():
     need_root()
     proc, doc = traced_run("anon_zero", 10)
