@@ -25,6 +25,16 @@ static void remember_exit(struct collector *collector, __u32 slot, __u32 tgid)
 	collector->exited[collector->nr_exited++].tgid = tgid;
 }
 
+static void format_perms(char perms[5], bool read, bool write, bool exec,
+			 bool shared)
+{
+	perms[0] = read ? 'r' : '-';
+	perms[1] = write ? 'w' : '-';
+	perms[2] = exec ? 'x' : '-';
+	perms[3] = shared ? 's' : 'p';
+	perms[4] = '\0';
+}
+
 static void describe_from_kernel(struct invalid_fault *fault,
 				 const struct fault_vma *vma)
 {
@@ -36,9 +46,8 @@ static void describe_from_kernel(struct invalid_fault *fault,
 	fault->mapped = true;
 	snprintf(fault->mapping_kind, sizeof(fault->mapping_kind), "%s",
 		 vma->kind <= VMA_FILE ? kinds[vma->kind] : "anon");
-	snprintf(fault->perms, sizeof(fault->perms), "%c%c%c%c",
-		 vma->flags & 1 ? 'r' : '-', vma->flags & 2 ? 'w' : '-',
-		 vma->flags & 4 ? 'x' : '-', vma->flags & 8 ? 's' : 'p');
+	format_perms(fault->perms, vma->flags & 1, vma->flags & 2,
+		     vma->flags & 4, vma->flags & 8);
 	snprintf(fault->path, sizeof(fault->path), "%.*s", VMA_NAME_LEN,
 		 vma->file_name);
 }
@@ -48,9 +57,8 @@ static void describe_from_maps(struct invalid_fault *fault, const struct mapping
 	fault->mapped = true;
 	snprintf(fault->mapping_kind, sizeof(fault->mapping_kind), "%s",
 		 mapping_kind_name(m->kind));
-	snprintf(fault->perms, sizeof(fault->perms), "%c%c%c%c",
-		 m->readable ? 'r' : '-', m->writable ? 'w' : '-',
-		 m->executable ? 'x' : '-', m->shared ? 's' : 'p');
+	format_perms(fault->perms, m->readable, m->writable, m->executable,
+		     m->shared);
 	/* Long paths are cut: this is a hint for a person, not a key. */
 	snprintf(fault->path, sizeof(fault->path), "%.*s",
 		 (int)sizeof(fault->path) - 1, m->path);
