@@ -31,6 +31,7 @@ const volatile bool filter_by_comm = false;
 const volatile char filter_comm[COMM_LEN] = {};
 const volatile __u32 launcher_tgid = 0;	/* pfwatch -- CMD: trace its child */
 const volatile __u64 wakeup_bytes = 64 * 1024;
+const volatile bool perf_outcome = false;	/* the perf backend is in use */
 
 enum task_filter { FILTER_UNKNOWN, FILTER_TRACED, FILTER_IGNORED };
 
@@ -48,7 +49,29 @@ struct task_state {
 	__u8 vma_hint;		/* from the vma or the filemap_fault event */
 	__u8 rss_hint;		/* last RSS counter the fault changed */
 	__u8 private_copy;	/* the fault copied a file page privately */
+	__s32 rss_events;	/* kernels before 6.2: the thread's RSS batch */
+	__s32 rss_base[NR_MM_COUNTERS];	/* at fault entry */
 };
+
+/*
+ * Before 6.2 a thread batches its RSS changes in task->rss_stat and folds
+ * them into the mm (firing rss_stat) only every 64 faults, so there the
+ * perf backend compares the batch at entry and at the outcome instead.
+ */
+struct task_rss_stat___batched {
+	int events;
+	int count[NR_MM_COUNTERS];
+} __attribute__((preserve_access_index));
+
+struct task_struct___batched {
+	struct task_rss_stat___batched rss_stat;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool rss_batched(struct task_struct *task)
+{
+	return perf_outcome &&
+	       bpf_core_field_exists(((struct task_struct___batched *)task)->rss_stat);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -224,6 +247,13 @@ static __always_inline void fault_entry(__u64 address, __u64 ip,
 	state->vma_hint = HINT_UNKNOWN;
 	state->rss_hint = HINT_UNKNOWN;
 	state->private_copy = 0;
+	if (rss_batched(task)) {
+		struct task_struct___batched *t = (void *)task;
+
+		state->rss_events = BPF_CORE_READ(t, rss_stat.events);
+		bpf_core_read(state->rss_base, sizeof(state->rss_base),
+			      &t->rss_stat.count);
+	}
 	state->entry_ns = bpf_ktime_get_ns();
 }
 
@@ -366,6 +396,9 @@ static __always_inline __u64 account(struct task_state *state, __u32 fault_class
 	if (state->entry_ns) {
 		latency_ns = bpf_ktime_get_ns() - state->entry_ns;
 		bucket = hist_bucket(latency_ns);
+		/* One register for the check and the index: older verifiers
+		 * (6.1) lose the bound between two copies of it. */
+		barrier_var(bucket);
 		if (bucket < HIST_BUCKETS)
 			__sync_fetch_and_add(&stats->hist[fault_class][bucket], 1);
 		__sync_fetch_and_add(&stats->latency_sum_ns[fault_class],
@@ -377,13 +410,43 @@ static __always_inline __u64 account(struct task_state *state, __u32 fault_class
 	return latency_ns;
 }
 
+/*
+ * Kernels before 6.2: which batched RSS counter the fault changed. A fold
+ * into the mm on the way (it resets the events count, then the fault adds
+ * its own change) leaves the batch holding this fault's change alone.
+ */
+static __always_inline void batched_rss_hint(struct task_state *state,
+					     struct task_struct *task)
+{
+	struct task_struct___batched *t = (void *)task;
+	int now[NR_MM_COUNTERS] = {};
+	bool folded;
+
+	state->rss_hint = HINT_UNKNOWN;	/* rss_stat fired only for a fold */
+	if (bpf_core_read(now, sizeof(now), &t->rss_stat.count))
+		return;
+	folded = BPF_CORE_READ(t, rss_stat.events) <= state->rss_events;
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		now[i] -= folded ? 0 : state->rss_base[i];
+	if (now[MM_SWAPENTS] < 0)
+		state->rss_hint = HINT_SWAP;
+	else if (now[MM_ANONPAGES] > 0)
+		state->rss_hint = HINT_ANON;
+	else if (now[MM_FILEPAGES] > 0 || now[MM_SHMEMPAGES] > 0)
+		state->rss_hint = HINT_FILE;
+}
+
 /* perf backend: the kernel's own accounting of a completed fault. */
 static __always_inline int fault_counted(bool major)
 {
-	struct task_state *state = in_flight(bpf_get_current_task_btf());
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *state = in_flight(task);
 
-	if (state)
-		account(state, major ? major_class(state) : minor_class(state));
+	if (!state)
+		return 0;
+	if (rss_batched(task))
+		batched_rss_hint(state, task);
+	account(state, major ? major_class(state) : minor_class(state));
 	return 0;
 }
 

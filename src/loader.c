@@ -57,6 +57,7 @@ static void select_programs(struct pfwatch_bpf *skel, enum backend backend,
 		bpf_program__set_autoload(skel->progs.handle_mm_fault_return, true);
 		break;
 	default:
+		skel->rodata->perf_outcome = true;
 		bpf_program__set_autoload(skel->progs.perf_minor_fault, true);
 		bpf_program__set_autoload(skel->progs.perf_major_fault, true);
 		bpf_program__set_autoload(skel->progs.rss_stat, true);
