@@ -29,7 +29,7 @@ UNIT_TESTS := test_hist test_json_writer test_proc_maps
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
-.PHONY: all clean deps test bench install uninstall vmlinux
+.PHONY: all clean deps test vmtest bench install uninstall vmlinux
 
 all: $(BUILD)/pfwatch $(BUILD)/faultgen $(BUILD)/faultstorm
 
@@ -75,9 +75,14 @@ deps:
 	@scripts/install-deps.sh
 
 # The whole suite: unit tests (plain and ASan/UBSan), then the real binary
-# against tests/faultgen with the kernel's own counters as the oracle.
+# against tests/faultgen with the kernel's own counters as the oracle, on
+# this host and, under QEMU, on a Debian kernel once per backend.
 test: all $(BUILD)/asan/pfwatch $(UNIT_BINS) $(UNIT_ASAN_BINS)
 	@tests/run.sh $(BUILD)
+
+# Only the QEMU part: the integration tests on a Debian kernel, per backend.
+vmtest: all $(BUILD)/asan/pfwatch
+	@scripts/vmtest.sh $(BUILD)
 
 # Overhead on the cheapest fault; figures in docs/PERFORMANCE.md.
 bench: all

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install every package pfwatch needs to build and test, on Debian or Ubuntu.
 set -eu
-packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config python3 util-linux bc"
+# qemu-system-x86 and busybox-static: make vmtest boots Debian kernels.
+packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config python3 util-linux bc
+	qemu-system-x86 busybox-static"
 . /etc/os-release
 case "${ID:-}" in
 ubuntu)	packages="$packages linux-tools-common linux-tools-generic" ;;

@@ -1,0 +1,47 @@
+#!/bin/busybox sh
+# /init of the vmtest initramfs: prepare a small system, run the
+# integration tests once per backend, report on the second serial port
+# (/dev/ttyS1, kept apart from kernel messages on the console) and power off.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin	# util-linux setpriv over busybox's
+/bin/busybox --install -s /bin
+report=/dev/ttyS1
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+echo "VMTEST-BOOTED $(uname -r)" >"$report"
+
+# zram0 is left for the swap_in test to set up; zram1 carries an ext4 /tmp
+# so that file pages can really be evicted and read back (the initramfs is
+# memory, where every file page is resident for good).
+depmod
+modprobe lzo-rle && modprobe zram num_devices=2 &&
+	echo 512M >/sys/block/zram1/disksize && mke2fs -q /dev/zram1 >/dev/null &&
+	mount -t ext4 /dev/zram1 /tmp ||
+	echo "VMTEST-NOTE no zram-backed /tmp: file_read and swap_in will SKIP" >"$report"
+
+backends=$(sed -n 's/.*pfwatch.backends=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
+expect_auto=$(sed -n 's/.*pfwatch.expect_auto=\([^ ]*\).*/\1/p' /proc/cmdline)
+failed=0
+cd /pfwatch || exit 1
+for backend in $backends; do
+	echo "VMTEST-BEGIN $backend" >"$report"
+	expect=$backend
+	[ "$backend" = auto ] && expect=$expect_auto
+	PFWATCH_BACKEND=$backend PFWATCH_EXPECT_BACKEND=$expect \
+		python3 -S tests/integration.py build >"$report" 2>&1
+	status=$?
+	[ $status -eq 0 ] || failed=1
+	echo "VMTEST-END $backend $status" >"$report"
+done
+if [ $failed -ne 0 ]; then
+	echo "VMTEST-DMESG-BEGIN" >"$report"
+	dmesg >"$report"
+	echo "VMTEST-DMESG-END" >"$report"
+fi
+echo "VMTEST-DONE" >"$report"
+sync
+poweroff -f

@@ -1,0 +1,197 @@
+#!/bin/bash
+# Boot Debian's own kernels under QEMU and run the integration tests inside,
+# once per backend, so that fexit and kprobe are proven on the kernels our
+# users run (the development machine has neither).
+#
+#   scripts/vmtest.sh [BUILD]
+#
+# Environment:
+#   VMTEST_KERNELS   kernel packages to boot (default: the newest
+#                    linux-image-6.1.*-cloud-amd64 apt offers)
+#   VMTEST_BACKENDS  default "fexit kprobe perf auto"
+#   VMTEST_TIMEOUT   seconds one boot may take (default 1200)
+#
+# Prints PASS/FAIL lines for tests/run.sh to count, then a matrix of
+# kernel x backend. A VM that does not boot or does not finish is a FAIL.
+set -u
+build=$(realpath "${1:-build}")
+root_dir=$(realpath "$(dirname "$0")/..")
+work=$build/vmtest
+backends=${VMTEST_BACKENDS:-fexit kprobe perf auto}
+timeout_s=${VMTEST_TIMEOUT:-1200}
+
+status=0
+fail() {
+	echo "FAIL $*"
+	status=1
+}
+
+die() {
+	fail "vm/setup: $*"
+	exit 1
+}
+
+newest_cloud_kernel() {
+	apt-cache search --names-only '^linux-image-6\.1\.[0-9.]*-[0-9]+-cloud-amd64$' |
+		cut -d' ' -f1 | sort -V | tail -n 1
+}
+
+# Download (once) and unpack a kernel package; prints the unpacked dir.
+unpack_kernel() {
+	local package=$1 dir=$work/kernels/$1
+	if [ ! -d "$dir/boot" ]; then
+		mkdir -p "$work/kernels" || return 1
+		(cd "$work/kernels" && rm -f "$package"_*.deb &&
+			apt-get download -q -o APT::Sandbox::User=root "$package") >&2 ||
+			return 1
+		dpkg -x "$work/kernels/$package"_*.deb "$dir.tmp" && mv "$dir.tmp" "$dir" ||
+			return 1
+	fi
+	echo "$dir"
+}
+
+# Copy files into the image at the same path, with every shared library
+# they load (ldd resolves them on this host, the image mirrors the paths).
+copy_with_libs() {
+	local image=$1 file lib
+	shift
+	for file in "$@"; do
+		install -D "$file" "$image$file" || return 1
+		for lib in $(ldd "$file" 2>/dev/null | grep -o '/[^ ]*'); do
+			[ -e "$image$lib" ] || install -D "$(realpath "$lib")" "$image$lib" ||
+				return 1
+		done
+	done
+}
+
+build_image() {
+	local kernel_dir=$1 image=$2 kver
+	kver=$(ls "$kernel_dir/lib/modules")
+	rm -rf "$image" && mkdir -p "$image"/{bin,dev,proc,sys,tmp,etc} || return 1
+	install -m 0755 /bin/busybox "$image/bin/busybox" &&
+	install -m 0755 "$root_dir/scripts/vmtest-init.sh" "$image/init" || return 1
+
+	# The kernel modules /init loads, by path; depmod runs at boot.
+	local mods=$kernel_dir/lib/modules/$kver m
+	for m in modules.builtin modules.builtin.modinfo modules.order \
+		kernel/drivers/block/zram kernel/mm/zsmalloc.ko kernel/crypto/lzo.ko \
+		kernel/crypto/lzo-rle.ko; do
+		mkdir -p "$(dirname "$image/lib/modules/$kver/$m")" &&
+			cp -r "$mods/$m" "$image/lib/modules/$kver/$m" || return 1
+	done
+
+	# What the tests run: pfwatch (plain and ASan), faultgen, python3 with
+	# its standard library, setpriv from util-linux (busybox's cannot
+	# change uid).
+	local python
+	python=$(realpath /usr/bin/python3) || return 1
+	copy_with_libs "$image" "$build/pfwatch" "$build/asan/pfwatch" "$build/faultgen" \
+		"$python" /usr/bin/setpriv || return 1
+	ln -s "$(basename "$python")" "$image/usr/bin/python3"
+	local stdlib=/usr/lib/$(basename "$python")
+	[ -d "$stdlib" ] || return 1
+	mkdir -p "$image$stdlib" &&
+	tar -C "$stdlib" --exclude=./test --exclude=./idlelib --exclude=./tkinter \
+		--exclude=./lib2to3 --exclude=./ensurepip --exclude=./distutils \
+		--exclude=./pydoc_data --exclude='./config-*' --exclude=./site-packages \
+		--exclude=./dist-packages -cf - . | tar -C "$image$stdlib" -xf - || return 1
+	copy_with_libs "$image" "$stdlib"/lib-dynload/*.so >/dev/null || return 1
+
+	# The project, laid out as in the source tree so the tests run as-is.
+	mkdir -p "$image/pfwatch/tests" "$image/pfwatch/build/asan" &&
+	cp "$root_dir/VERSION" "$image/pfwatch/" &&
+	cp "$root_dir/tests/integration.py" "$image/pfwatch/tests/" &&
+	cp "$build/pfwatch" "$build/faultgen" "$image/pfwatch/build/" &&
+	cp "$build/asan/pfwatch" "$image/pfwatch/build/asan/" || return 1
+
+	(cd "$image" && find . | busybox cpio -o -H newc 2>/dev/null) >"$image.cpio"
+}
+
+# Boot one kernel; the init script writes results on the second serial port.
+boot() {
+	local kernel_dir=$1 image=$2 out=$3 kver
+	kver=$(ls "$kernel_dir/lib/modules")
+	timeout "$timeout_s" qemu-system-x86_64 -m 2048 -smp 2 -nic none \
+		-display none -monitor none -no-reboot \
+		-serial "file:$out/console.log" -serial "file:$out/results.log" \
+		-kernel "$kernel_dir/boot/vmlinuz-$kver" -initrd "$image.cpio" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 pfwatch.backends=$(tr ' ' , <<<"$backends") pfwatch.expect_auto=fexit"
+}
+
+# Turn the VM's report into PASS/FAIL lines named vm/KERNEL/BACKEND/TEST.
+read_results() {
+	local kver=$1 log=$2 backend=""
+	local -A ended=()
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		"VMTEST-BEGIN "*) backend=${line#VMTEST-BEGIN } ;;
+		"VMTEST-END "*) set -- $line; ended[$2]=$3; backend="" ;;
+		"VMTEST-NOTE "*) echo "note: ${line#VMTEST-NOTE }" ;;
+		PASS\ integration/* | SKIP\ integration/*)
+			[ -n "$backend" ] &&
+				echo "${line%% *} vm/$kver/$backend/${line#* integration/}" ;;
+		FAIL\ integration/*)
+			[ -n "$backend" ] && fail "vm/$kver/$backend/${line#* integration/}" ;;
+		esac
+	done <"$log"
+	for backend in $backends; do
+		if [ -z "${ended[$backend]+x}" ]; then
+			fail "vm/$kver/$backend: did not finish (console: $work/$kver/console.log)"
+			matrix+=("$kver|$backend|FAIL (did not finish)")
+		elif [ "${ended[$backend]}" -ne 0 ]; then
+			status=1
+			matrix+=("$kver|$backend|FAIL")
+		else
+			matrix+=("$kver|$backend|pass")
+		fi
+	done
+}
+
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (make deps)"
+[ -x /bin/busybox ] || die "busybox missing (make deps installs busybox-static)"
+for f in "$build/pfwatch" "$build/asan/pfwatch" "$build/faultgen"; do
+	[ -x "$f" ] || die "$f not built (make all build/asan/pfwatch)"
+done
+kernels=${VMTEST_KERNELS:-$(newest_cloud_kernel)}
+[ -n "$kernels" ] || die "apt offers no linux-image-6.1.*-cloud-amd64 (apt-get update?)"
+
+matrix=()
+rm -f "$work/matrix.txt"
+for package in $kernels; do
+	kernel_dir=$(unpack_kernel "$package") || die "cannot download or unpack $package"
+	kver=$(ls "$kernel_dir/lib/modules")
+	out=$work/$kver
+	rm -rf "$out" && mkdir -p "$out" || die "cannot create $out"
+	build_image "$kernel_dir" "$work/image-$kver" || die "cannot build the initramfs for $kver"
+	echo "vmtest: booting $kver ($package) under qemu, backends: $backends"
+	start=$SECONDS
+	boot "$kernel_dir" "$work/image-$kver" "$out"
+	qemu_status=$?
+	echo "vmtest: $kver finished in $((SECONDS - start)) s (qemu exit $qemu_status)"
+	if ! grep -q '^VMTEST-BOOTED' "$out/results.log" 2>/dev/null; then
+		fail "vm/$kver: the VM did not boot; its console: $out/console.log"
+		tail -n 20 "$out/console.log" 2>/dev/null | sed 's/^/  console: /'
+		matrix+=("$kver|-|FAIL (no boot)")
+		continue
+	fi
+	read_results "$kver" "$out/results.log"
+	if grep -q '^VMTEST-DMESG-BEGIN' "$out/results.log"; then
+		sed -n '/^VMTEST-DMESG-BEGIN/,/^VMTEST-DMESG-END/p' "$out/results.log" \
+			>"$out/dmesg.txt"
+		echo "vmtest: $kver dmesg kept in $out/dmesg.txt"
+	fi
+	if [ "$qemu_status" -eq 124 ]; then
+		fail "vm/$kver: timed out after $timeout_s s"
+	fi
+done
+
+{
+	echo "vmtest matrix:"
+	printf '  %-28s %-7s %s\n' kernel backend result
+	for row in "${matrix[@]}"; do
+		IFS='|' read -r kver backend result <<<"$row"
+		printf '  %-28s %-7s %s\n' "$kver" "$backend" "$result"
+	done
+} | tee "$work/matrix.txt"
+exit $status
