@@ -71,13 +71,29 @@ build_image() {
 	install -m 0755 /bin/busybox "$image/bin/busybox" &&
 	install -m 0755 "$root_dir/scripts/vmtest-init.sh" "$image/init" || return 1
 
-	# The kernel modules /init loads, by path; depmod runs at boot.
-	local mods=$kernel_dir/lib/modules/$kver m
-	for m in modules.builtin modules.builtin.modinfo modules.order \
-		kernel/drivers/block/zram kernel/mm/zsmalloc.ko kernel/crypto/lzo.ko \
-		kernel/crypto/lzo-rle.ko; do
-		mkdir -p "$(dirname "$image/lib/modules/$kver/$m")" &&
-			cp -r "$mods/$m" "$image/lib/modules/$kver/$m" || return 1
+	# The modules /init loads (those the kernel has not built in),
+	# uncompressed for busybox's modprobe; depmod runs at boot.
+	local mods=$kernel_dir/lib/modules/$kver name file
+	mkdir -p "$image/lib/modules/$kver" &&
+	cp "$mods"/modules.builtin* "$mods/modules.order" "$image/lib/modules/$kver/" ||
+		return 1
+	local wanted="zram lzo lzo-rle" done="" copy
+	while read -r name wanted <<<"$wanted" && [ -n "$name" ]; do
+		case " $done " in *" $name "*) continue ;; esac
+		done="$done $name"
+		file=$(cd "$mods" && find kernel \( -name "$name.ko*" -o \
+			-name "$(tr _ - <<<"$name").ko*" \) | head -n 1)
+		[ -n "$file" ] || continue	# built in
+		copy=$image/lib/modules/$kver/${file%.ko*}.ko
+		mkdir -p "$(dirname "$copy")" || return 1
+		case $file in
+		*.xz) xz -dc "$mods/$file" >"$copy" ;;
+		*.zst) zstd -qdc "$mods/$file" >"$copy" ;;
+		*) cp "$mods/$file" "$copy" ;;
+		esac || return 1
+		# What it needs, from its .modinfo section.
+		wanted="$wanted $(grep -ao 'depends=[a-z0-9_,-]*' "$copy" | head -n 1 |
+			cut -d= -f2 | tr , ' ')"
 	done
 
 	# What the tests run: pfwatch (plain and ASan), faultgen, python3 with
@@ -115,7 +131,7 @@ boot() {
 		-display none -monitor none -no-reboot \
 		-serial "file:$out/console.log" -serial "file:$out/results.log" \
 		-kernel "$kernel_dir/boot/vmlinuz-$kver" -initrd "$image.cpio" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=4 pfwatch.backends=$(tr ' ' , <<<"$backends") pfwatch.expect_auto=fexit"
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 zram.num_devices=2 pfwatch.backends=$(tr ' ' , <<<"$backends") pfwatch.expect_auto=fexit"
 }
 
 # Turn the VM's report into PASS/FAIL lines named vm/KERNEL/BACKEND/TEST.
@@ -127,7 +143,7 @@ read_results() {
 		case $line in
 		"VMTEST-BEGIN "*) backend=${line#VMTEST-BEGIN } ;;
 		"VMTEST-END "*) set -- $line; ended[$2]=$3; backend="" ;;
-		"VMTEST-NOTE "*) echo "note: ${line#VMTEST-NOTE }" ;;
+		"VMTEST-SETUP-FAIL "*) fail "vm/$kver/setup: ${line#VMTEST-SETUP-FAIL }" ;;
 		PASS\ integration/* | SKIP\ integration/*)
 			[ -n "$backend" ] &&
 				echo "${line%% *} vm/$kver/$backend/${line#* integration/}" ;;
