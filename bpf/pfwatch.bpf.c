@@ -32,6 +32,8 @@ const volatile char filter_comm[COMM_LEN] = {};
 const volatile __u32 launcher_tgid = 0;	/* pfwatch -- CMD: trace its child */
 const volatile __u64 wakeup_bytes = 64 * 1024;
 const volatile bool perf_outcome = false;	/* the perf backend is in use */
+const volatile bool stream_faults = false;	/* --min-latency given */
+const volatile __u64 stream_min_latency_ns = 0;
 
 enum task_filter { FILTER_UNKNOWN, FILTER_TRACED, FILTER_IGNORED };
 
@@ -347,6 +349,16 @@ static long describe_vma(struct task_struct *task, struct vm_area_struct *vma,
 	return 0;
 }
 
+/*
+ * Waking the reader costs microseconds per event: wake it only once a
+ * batch has piled up; it also drains the ring whenever its wait ends.
+ */
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+		       ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void emit_invalid(struct task_state *state,
 					 struct task_struct *task,
 					 __u32 fault_class, __u64 latency_ns,
@@ -354,7 +366,6 @@ static __always_inline void emit_invalid(struct task_state *state,
 {
 	struct fault_event *event;
 	struct fault_vma vma;
-	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	if (!event) {
@@ -377,9 +388,32 @@ static __always_inline void emit_invalid(struct task_state *state,
 	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma))
 		bpf_find_vma(task, state->address, describe_vma, &vma, 0);
 	event->vma = vma;	/* the callback may only write to the stack */
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(event, flags);
+	bpf_ringbuf_submit(event, wakeup_flag());
+}
+
+/* --min-latency: hand one completed fault to userspace. */
+static __always_inline void stream_fault(struct task_state *state,
+					 __u32 fault_class, __u64 latency_ns)
+{
+	struct fault_record *record;
+	__u64 id;
+
+	if (latency_ns < stream_min_latency_ns)
+		return;
+	record = bpf_ringbuf_reserve(&events, sizeof(*record), 0);
+	if (!record) {
+		diag_inc(DIAG_RINGBUF_DROPS);
+		return;
+	}
+	id = bpf_get_current_pid_tgid();
+	record->type = EVENT_FAULT;
+	record->fault_class = fault_class;
+	record->tgid = id >> 32;
+	record->tid = (__u32)id;
+	record->latency_ns = latency_ns > 0xffffffffULL ? 0xffffffffU : latency_ns;
+	record->address = state->address;
+	record->ip = state->ip;
+	bpf_ringbuf_submit(record, wakeup_flag());
 }
 
 /* Add a finished fault to its process's slot; no latency without entry. */
@@ -406,6 +440,8 @@ static __always_inline __u64 account(struct task_state *state, __u32 fault_class
 	} else {
 		diag_inc(DIAG_NO_ENTRY);
 	}
+	if (stream_faults)
+		stream_fault(state, fault_class, latency_ns);
 	state->entry_ns = 0;
 	return latency_ns;
 }

@@ -111,6 +111,18 @@ enum diag_counter {
 enum event_type {
 	EVENT_PROC_EXIT = 1,	/* last thread of a traced process exited */
 	EVENT_INVALID_FAULT,	/* a fault that raised a signal */
+	EVENT_FAULT,		/* --min-latency: one completed fault */
+};
+
+/* A streamed fault: kept small, there may be one per fault. */
+struct fault_record {
+	__u16 type;
+	__u16 fault_class;
+	__u32 tgid;
+	__u32 tid;
+	__u32 latency_ns;	/* saturates at 4.29 s; 0: not timed */
+	__u64 address;
+	__u64 ip;
 };
 
 struct proc_exit_event {

@@ -64,6 +64,7 @@ struct run_info {
 	char **command;			/* pfwatch -- CMD, else NULL */
 	int exit_status;		/* of CMD, as a shell reports it */
 	__u64 diag[NR_DIAG_COUNTERS];
+	__u64 streamed_faults;		/* --min-latency records received */
 };
 
 const char *fault_class_name(enum fault_class fault_class);

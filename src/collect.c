@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "collect.h"
+#include "render_text.h"
 
 static bool listed(const struct exited_slot *list, size_t nr, __u32 slot)
 {
@@ -89,6 +90,32 @@ static void record_invalid(struct collector *collector,
 	aggregate_add_invalid(collector->agg, &fault);
 }
 
+/* Streamed faults come in runs from one process: remember the last name. */
+static const char *comm_of(struct collector *collector, __u32 tgid)
+{
+	const struct process_record *proc;
+	char path[32];
+	FILE *file;
+
+	if (tgid == collector->last_tgid)
+		return collector->last_comm;
+	collector->last_tgid = tgid;
+	proc = aggregate_find(collector->agg, tgid);
+	if (proc) {
+		memcpy(collector->last_comm, proc->comm, COMM_LEN);
+		return collector->last_comm;
+	}
+	snprintf(collector->last_comm, COMM_LEN, "?");
+	snprintf(path, sizeof(path), "/proc/%u/comm", tgid);
+	file = fopen(path, "re");
+	if (file) {
+		if (fgets(collector->last_comm, COMM_LEN, file))
+			collector->last_comm[strcspn(collector->last_comm, "\n")] = '\0';
+		fclose(file);
+	}
+	return collector->last_comm;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct collector *collector = ctx;
@@ -96,7 +123,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*type))
 		return 0;
-	if (*type == EVENT_PROC_EXIT && size >= sizeof(struct proc_exit_event)) {
+	if ((__u16)*type == EVENT_FAULT && size >= sizeof(struct fault_record)) {
+		const struct fault_record *record = data;
+
+		collector->streamed++;
+		if (collector->stream_out)
+			render_fault_record(collector->stream_out, record,
+					    comm_of(collector, record->tgid));
+	} else if (*type == EVENT_PROC_EXIT && size >= sizeof(struct proc_exit_event)) {
 		const struct proc_exit_event *exit_event = data;
 
 		remember_exit(collector, exit_event->slot, exit_event->tgid);
@@ -133,6 +167,12 @@ int collector_poll(struct collector *collector, int timeout_ms)
 
 	if (err == -EINTR)
 		return 0;
+	/* Events are submitted without a wakeup below a threshold: take
+	 * what is there when the wait ends quietly. */
+	if (err == 0)
+		err = ring_buffer__consume(collector->ring);
+	if (collector->stream_out)
+		fflush(collector->stream_out);
 	return err < 0 ? err : 0;
 }
 

@@ -25,6 +25,10 @@ struct collector {
 	size_t nr_exited;
 	size_t nr_draining;
 	struct maps_cache maps;	/* where invalid faults landed */
+	FILE *stream_out;	/* --min-latency: one line per fault, else NULL */
+	__u64 streamed;		/* fault records received */
+	__u32 last_tgid;	/* comm_of()'s memory */
+	char last_comm[COMM_LEN];
 };
 
 int collector_init(struct collector *collector, struct tracer *tracer,

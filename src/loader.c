@@ -81,6 +81,22 @@ static void set_filters(struct pfwatch_bpf *skel,
 		strncpy((char *)rodata->filter_comm, config->comm, COMM_LEN - 1);
 }
 
+/*
+ * A streamed fault is a 32-byte record: 8 MiB holds a quarter second of
+ * the fastest single-process fault storm, time for the reader to wake.
+ */
+#define STREAM_RING_BYTES (8u << 20)
+
+static int set_streaming(struct pfwatch_bpf *skel,
+			 const struct tracer_config *config)
+{
+	if (!config->stream_faults)
+		return 0;
+	skel->rodata->stream_faults = true;
+	skel->rodata->stream_min_latency_ns = config->stream_min_latency_ns;
+	return bpf_map__set_max_entries(skel->maps.events, STREAM_RING_BYTES);
+}
+
 static int fill_maps(struct pfwatch_bpf *skel, const struct tracer_config *config)
 {
 	int queue_fd = bpf_map__fd(skel->maps.free_slots);
@@ -197,6 +213,10 @@ static int try_backend(struct tracer *tracer, enum backend backend,
 		return -errno;
 	select_programs(tracer->skel, backend, features);
 	set_filters(tracer->skel, config);
+	*step = "size the ring buffer";
+	err = set_streaming(tracer->skel, config);
+	if (err)
+		return err;
 	*step = "load the BPF programs";
 	err = pfwatch_bpf__load(tracer->skel);
 	if (err)

@@ -15,6 +15,8 @@ struct tracer_config {
 	pid_t tid;
 	const char *comm;		/* "" for any */
 	unsigned long long cgroup_id;	/* 0 for any */
+	bool stream_faults;		/* a ring buffer record per fault... */
+	unsigned long long stream_min_latency_ns;	/* ...this slow or slower */
 	bool verbose;
 };
 

@@ -229,6 +229,7 @@ static int finish(struct session *s)
 	s->run.elapsed_s = monotonic_s() - s->started;
 	for (int d = 0; d < NR_DIAG_COUNTERS; d++)
 		s->run.diag[d] = tracer_diag(&s->tracer, d);
+	s->run.streamed_faults = s->collector.streamed;
 	if (err)
 		fprintf(stderr, "pfwatch: cannot read the final counters: %s\n",
 			strerror(-err));
@@ -263,6 +264,9 @@ static int prepare(struct session *s, struct tracer_config *config)
 	config->tid = s->opts.tid;
 	config->comm = s->opts.comm;
 	config->verbose = s->opts.verbose;
+	config->stream_faults = s->opts.stream_faults;
+	config->stream_min_latency_ns =
+		(unsigned long long)(s->opts.min_latency_us * 1000);
 	return 0;
 }
 
@@ -304,6 +308,11 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	describe_run(&s);
+	if (s.opts.stream_faults) {
+		s.collector.stream_out = stdout;
+		render_fault_header(stdout);
+		fflush(stdout);	/* before the command's own output */
+	}
 	err = s.opts.command ? run_command(&s) : monitor(&s);
 	if (err == -EXIT_USAGE) {
 		status = EXIT_USAGE;

@@ -26,6 +26,9 @@ static const char usage_text[] =
 "  -d, --duration SEC       stop after SEC seconds (default: until Ctrl-C)\n"
 "  -n, --top N              rows in the periodic table (default 10)\n"
 "  -o, --output FILE.json   write the final aggregate as JSON\n"
+"      --min-latency USEC   print every fault that took USEC microseconds or\n"
+"                           more as it happens (0: every fault); the\n"
+"                           periodic table is then off unless -i is given\n"
 "  -v, --verbose            say which backend and hooks are in use\n"
 "\n"
 "Kernel side:\n"
@@ -62,7 +65,7 @@ static bool parse_long(const char *text, long min, long max, long *out)
 	return true;
 }
 
-static bool parse_seconds(const char *text, double max, double *out)
+static bool parse_decimal(const char *text, double max, double *out)
 {
 	char *end;
 	double value;
@@ -125,7 +128,7 @@ const char *backend_name(enum backend backend)
 	}
 }
 
-enum long_only { OPT_CGROUP = 256, OPT_BACKEND };
+enum long_only { OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -137,6 +140,7 @@ static const struct option long_options[] = {
 	{ "top", required_argument, NULL, 'n' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "min-latency", required_argument, NULL, OPT_MIN_LATENCY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -169,14 +173,15 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 		opts->cgroup_path = arg;
 		return true;
 	case 'i':
-		if (!parse_seconds(arg, 86400, &opts->interval_s) ||
+		if (!parse_decimal(arg, 86400, &opts->interval_s) ||
 		    (opts->interval_s > 0 && opts->interval_s < 0.01)) {
 			bad_option("-i: '%s' is not an interval (0, or 0.01 to 86400 seconds)", arg);
 			return false;
 		}
+		opts->interval_given = true;
 		return true;
 	case 'd':
-		if (!parse_seconds(arg, 31536000, &opts->duration_s) ||
+		if (!parse_decimal(arg, 31536000, &opts->duration_s) ||
 		    opts->duration_s == 0) {
 			bad_option("-d: '%s' is not a duration (more than 0, at most a year, in seconds)", arg);
 			return false;
@@ -201,6 +206,13 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 			bad_option("--backend: '%s' is not one of auto, fexit, kprobe, perf", arg);
 			return false;
 		}
+		return true;
+	case OPT_MIN_LATENCY:
+		if (!parse_decimal(arg, 10e6, &opts->min_latency_us)) {
+			bad_option("--min-latency: '%s' is not a latency (0 to 10000000 microseconds)", arg);
+			return false;
+		}
+		opts->stream_faults = true;
 		return true;
 	case 'v':
 		opts->verbose = true;
@@ -262,5 +274,7 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 		bad_option("%s-- must be followed by a command", "");
 		return OPTIONS_BAD;
 	}
+	if (opts->stream_faults && !opts->interval_given)
+		opts->interval_s = 0;	/* stdout carries the stream */
 	return check_combination(opts) ? OPTIONS_RUN : OPTIONS_BAD;
 }

@@ -17,9 +17,12 @@ struct options {
 	char comm[COMM_LEN];
 	const char *cgroup_path;
 	double interval_s;
+	bool interval_given;
 	double duration_s;		/* 0: until Ctrl-C */
 	const char *output_path;	/* -o FILE.json */
 	int top;			/* rows in the periodic table */
+	bool stream_faults;		/* --min-latency */
+	double min_latency_us;
 	bool verbose;
 	char **command;			/* pfwatch -- CMD ARGS: NULL-terminated */
 };

@@ -295,3 +295,19 @@ void render_summary(FILE *out, const struct aggregate *agg,
 	fflush(out);
 	free(total);
 }
+
+void render_fault_header(FILE *out)
+{
+	fprintf(out, "%-7s %-7s %-15s %-12s %10s %-18s %s\n", "PID", "TID",
+		"COMM", "CLASS", "LAT(us)", "ADDRESS", "IP");
+}
+
+void render_fault_record(FILE *out, const struct fault_record *record,
+			 const char *comm)
+{
+	fprintf(out, "%-7u %-7u %-15.15s %-12s %10.1f 0x%016llx 0x%llx\n",
+		record->tgid, record->tid, comm,
+		fault_class_name(record->fault_class), record->latency_ns / 1e3,
+		(unsigned long long)record->address,
+		(unsigned long long)record->ip);
+}

@@ -11,6 +11,10 @@ void render_interval(FILE *out, const struct aggregate *agg,
 /* Totals, rates and latency percentiles per class for the whole run. */
 void render_summary(FILE *out, const struct aggregate *agg,
 		    const struct run_info *run, int top);
+/* --min-latency: a header, then one line per streamed fault. */
+void render_fault_header(FILE *out);
+void render_fault_record(FILE *out, const struct fault_record *record,
+			 const char *comm);
 /* "512 ns", "4.1 us", "80 us", "5.2 ms", "1.30 s": to @buf, returned. */
 const char *format_ns(char *buf, size_t size, __u64 ns);
 

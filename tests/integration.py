@@ -362,6 +362,38 @@ def pid_mode_sees_a_running_process():
     assert not others, f"processes outside the filter: {others}"
 
 
+def streamed_lines(stdout):
+    """The fault lines of --min-latency output: PID TID COMM CLASS LAT ..."""
+    classes = set(MINOR + MAJOR + INVALID + ("other_error",))
+    return [l.split() for l in stdout.splitlines()
+            if len(l.split()) == 7 and l.split()[3] in classes]
+
+
+@test
+def min_latency_zero_streams_every_fault():
+    need_root()
+    proc, doc = traced_run("anon_zero", N, extra=("--min-latency", "0"))
+    assert proc.returncode == 0, proc.stderr
+    lines = streamed_lines(proc.stdout)
+    total = sum(sum(p["classes"].values()) for p in doc["processes"])
+    assert doc["diagnostics"]["lost_events"] == 0, doc["diagnostics"]
+    assert len(lines) == total == doc["diagnostics"]["streamed_faults"], \
+        f"{len(lines)} lines, {total} faults counted"
+    zero_fills = sum(1 for l in lines if l[3] == "anon_zero")
+    assert zero_fills == class_count(doc, "anon_zero"), zero_fills
+    return f"{len(lines)} faults streamed"
+
+
+@test
+def min_latency_threshold_filters():
+    need_root()
+    proc, doc = traced_run("segv_maperr", 20, extra=("--min-latency", "5000000"))
+    assert proc.returncode == 0, proc.stderr
+    lines = streamed_lines(proc.stdout)
+    assert not lines, f"faults under 5 s streamed: {lines[:3]}"
+    assert proc.stdout.startswith("PID "), "no header line"
+
+
 def filtered_run(filter_args, launch):
     """pfwatch FILTER -d 4 while @launch() starts faultgen; returns JSON."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -479,6 +511,8 @@ def bad_options_are_rejected():
     expect_error(["-C", "a-name-longer-than-15"], 2, ["command name"])
     expect_error(["stray"], 2, ["--"])
     expect_error(["-p", "1", "--", "true"], 2, ["exclude"])
+    expect_error(["--min-latency", "-1"], 2, ["--min-latency", "latency"])
+    expect_error(["--min-latency", "1e9"], 2, ["--min-latency", "latency"])
 
 
 @test
