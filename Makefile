@@ -31,7 +31,7 @@ UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean deps test vmtest bench install uninstall vmlinux
 
-all: $(BUILD)/pfwatch $(BUILD)/faultgen $(BUILD)/faultstorm
+all: $(BUILD)/pfwatch $(BUILD)/faultgen $(BUILD)/faultstorm $(BUILD)/floor
 
 $(BUILD)/pfwatch.bpf.o: bpf/pfwatch.bpf.c bpf/pfwatch.h vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -58,6 +58,17 @@ $(BUILD)/faultgen: tests/faultgen.c | $(BUILD)
 
 $(BUILD)/faultstorm: bench/faultstorm.c | $(BUILD)
 	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $< -o $@
+
+# The benchmark's floor: empty programs on pfwatch's hooks.
+$(BUILD)/floor.bpf.o: bench/floor.bpf.c vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/floor.skel.h: $(BUILD)/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/floor: bench/floor.c $(BUILD)/floor.skel.h
+	$(CC) -std=gnu11 $(WARNINGS) -I$(BUILD) $(CFLAGS) $< $(LIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS)
 	@mkdir -p $(@D)

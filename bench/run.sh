@@ -1,48 +1,116 @@
 #!/bin/bash
-# Overhead of pfwatch on the cheapest page fault, as a ratio: runs of the
-# fault storm without and with the tracer, interleaved so that drift of a
-# noisy VM hits both alike; medians over all runs. Usage:
+# Overhead on the cheapest page fault, as a ratio to the bare fault: runs of
+# bench/faultstorm without a tracer and under each tool, interleaved so that
+# drift of a noisy VM hits all alike; medians over all runs. Usage:
 #   bench/run.sh BUILD [RUNS] [ROUNDS]
-set -euo pipefail
+# Tools that are not installed (bpftrace, perf) are skipped with a note.
+set -uo pipefail
 build=${1:-build}
 runs=${2:-9}
 rounds=${3:-40}
 pages=16384
 storm="$build/faultstorm"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "bench: needs root to load pfwatch's BPF programs" >&2
+	echo "bench: needs root to load BPF programs" >&2
 	exit 2
 fi
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# A tracer in the background until its output says it is attached.
-traced_run() {
-	local log
-	log=$(mktemp)
-	"$build/pfwatch" -v -i 0 >/dev/null 2>"$log" &
-	local pid=$!
-	for _ in $(seq 100); do
-		grep -q "^pfwatch: backend " "$log" && break
+# Run the storm under a tracer started in the background: wait until the
+# tracer's output matches READY (or a second passed, for tools that print
+# nothing), run the storm, stop the tracer with SIGTERM (a background job
+# of a script ignores SIGINT) and wait for it.
+# Prints the storm's ns/fault; the tracer's output stays in $work/NAME.log.
+under() {
+	local name=$1 ready=$2 storm_rounds=$3
+	shift 3
+	"$@" >"$work/$name.log" 2>&1 &
+	local pid=$! ns i
+	for i in $(seq 200); do
+		if [ -n "$ready" ]; then
+			grep -q -- "$ready" "$work/$name.log" && break
+		elif [ "$i" -ge 20 ]; then
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	"$storm" "$pages" "$rounds"
-	kill -INT "$pid"
+	ns=$("$storm" "$pages" "$storm_rounds")
+	kill -TERM "$pid" 2>/dev/null
 	wait "$pid"
-	rm -f "$log"
+	echo "$ns"
 }
 
+# Each tool: readiness pattern, label, command.
+declare -A ready=(
+	[floor]="floor: attached" [floor_entry]="floor: attached"
+	[floor_perf]="floor: attached"
+	[pfwatch]="^pfwatch: backend" [pfwatch_stream]="^pfwatch: backend"
+	[bpftrace]="Attaching" [perf_record]="" [perf_trace]=""
+)
+declare -A label=(
+	[floor]="floor (empty programs)" [floor_entry]="  entry tracepoint only"
+	[floor_perf]="  perf events only"
+	[pfwatch]="pfwatch (default)" [pfwatch_stream]="pfwatch --min-latency 0"
+	[bpftrace]="bpftrace count by pid" [perf_record]="perf record -c 1 -a"
+	[perf_trace]="perf trace -F all -a"
+)
+run_tool() {
+	case $1 in
+	floor) exec "$build/floor" both ;;
+	floor_entry) exec "$build/floor" entry ;;
+	floor_perf) exec "$build/floor" perf ;;
+	pfwatch) exec "$build/pfwatch" -v -i 0 -o "$work/pfwatch.json" ;;
+	pfwatch_stream) exec "$build/pfwatch" -v --min-latency 0 -o "$work/pfwatch_stream.json" >/dev/null ;;
+	bpftrace) exec bpftrace -e 'tracepoint:exceptions:page_fault_user { @[pid] = count(); }' ;;
+	perf_record) exec perf record -q -e page-faults -c 1 -a -o "$work/perf.data" ;;
+	perf_trace) exec perf trace --no-syscalls -F all -a -o /dev/null ;;
+	esac
+}
+tools=(floor floor_entry floor_perf pfwatch pfwatch_stream)
+notes=()
+if command -v bpftrace >/dev/null; then tools+=(bpftrace); else notes+=("bpftrace not installed: skipped"); fi
+if perf version >/dev/null 2>&1; then
+	tools+=(perf_record perf_trace)
+else
+	notes+=("perf not installed: perf record and perf trace skipped")
+fi
+
+declare -A results=()
 bare=()
-traced=()
 for _ in $(seq "$runs"); do
 	bare+=("$("$storm" "$pages" "$rounds")")
-	traced+=("$(traced_run)")
+	for tool in "${tools[@]}"; do
+		r=$rounds
+		# perf trace formats every event: ~20x slower, a few rounds suffice.
+		[ "$tool" = perf_trace ] && r=$(( rounds > 3 ? 3 : rounds ))
+		ns=$(under "$tool" "${ready[$tool]}" "$r" run_tool "$tool")
+		results[$tool]+="$ns "
+	done
 done
+
+# Events lost by pfwatch, from its own diagnostics (last run).
+lost_of() {
+	local file=$work/$1.json
+	[ -f "$file" ] || { echo "-"; return; }
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["diagnostics"]["lost_events"])' "$file" 2>/dev/null || echo "?"
+}
+
 bare_ns=$(printf '%s\n' "${bare[@]}" | median)
-traced_ns=$(printf '%s\n' "${traced[@]}" | median)
-printf '%-22s %12s %8s\n' "workload" "ns/fault" "ratio"
-printf '%-22s %12s %8s\n' "bare" "$bare_ns" "1.00"
-printf '%-22s %12s %8.3f\n' "pfwatch (default)" "$traced_ns" \
-	"$(echo "$traced_ns / $bare_ns" | bc -l)"
+printf '%-26s %10s %8s %8s\n' tool ns/fault ratio lost
+printf '%-26s %10s %8s %8s\n' bare "$bare_ns" 1.000 -
+for tool in "${tools[@]}"; do
+	ns=$(tr ' ' '\n' <<<"${results[$tool]}" | grep . | median)
+	lost=-
+	case $tool in pfwatch*) lost=$(lost_of "$tool") ;; esac
+	printf '%-26s %10s %8.3f %8s\n' "${label[$tool]}" "$ns" \
+		"$(echo "$ns / $bare_ns" | bc -l)" "$lost"
+done
 echo "($runs interleaved runs of $rounds rounds x $pages fresh pages; medians)"
+for note in "${notes[@]}"; do
+	echo "note: $note"
+done

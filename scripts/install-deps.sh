@@ -2,8 +2,9 @@
 # Install every package pfwatch needs to build and test, on Debian or Ubuntu.
 set -eu
 # qemu-system-x86 and busybox-static: make vmtest boots Debian kernels.
+# bpftrace and perf: the peers make bench compares pfwatch with.
 packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config python3 util-linux bc
-	qemu-system-x86 busybox-static"
+	qemu-system-x86 busybox-static bpftrace linux-perf"
 . /etc/os-release
 case "${ID:-}" in
 ubuntu)	packages="$packages linux-tools-common linux-tools-generic" ;;
