@@ -4,11 +4,11 @@ set -eu
 # qemu-system-x86 and busybox-static: make vmtest boots Debian kernels.
 # bpftrace and perf: the peers make bench compares pfwatch with.
 packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config python3 util-linux bc
-	qemu-system-x86 busybox-static bpftrace linux-perf"
+	qemu-system-x86 busybox-static bpftrace"
 . /etc/os-release
 case "${ID:-}" in
 ubuntu)	packages="$packages linux-tools-common linux-tools-generic" ;;
-*)	packages="$packages bpftool" ;;
+*)	packages="$packages bpftool linux-perf" ;;
 esac
 missing=""
 for p in $packages; do
