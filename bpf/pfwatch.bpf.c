@@ -263,7 +263,7 @@ SEC("tp_btf/page_fault_user")
 int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	fault_entry(address, BPF_CORE_READ(regs, ip), error_code);
+	fault_entry(address, regs->ip, error_code);
 	return 0;
 }
 
@@ -274,7 +274,7 @@ int BPF_PROG(page_fault_kernel, unsigned long address, struct pt_regs *regs,
 {
 	if ((long)address < 0)
 		return 0;
-	fault_entry(address, BPF_CORE_READ(regs, ip), error_code);
+	fault_entry(address, regs->ip, error_code);
 	return 0;
 }
 
@@ -535,13 +535,14 @@ int BPF_PROG(filemap_fault, struct address_space *mapping, unsigned long index)
 	return 0;
 }
 
-/* fexit and kprobe backends: handle_mm_fault's verdict, with the vma. */
+/* fexit backend: handle_mm_fault's verdict, with the vma (trusted: read
+ * directly, no helper call). */
 static __always_inline void fault_handled(struct task_state *state,
 					  struct vm_area_struct *vma,
 					  __u32 flags, __u32 ret)
 {
-	bool file = BPF_CORE_READ(vma, vm_file) != NULL;
-	bool shared = BPF_CORE_READ(vma, vm_flags) & VM_SHARED;
+	bool file = vma->vm_file != NULL;
+	bool shared = vma->vm_flags & VM_SHARED;
 
 	if (ret & VM_FAULT_RETRY)
 		return;	/* the retry completes it, as mm_account_fault counts */
