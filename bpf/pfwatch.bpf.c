@@ -46,6 +46,8 @@ struct task_state {
 	__u64 ip;
 	__u32 error_code;
 	__u32 slot;
+	__u32 tgid;		/* the thread's ids, for streamed records */
+	__u32 tid;
 	__u32 fault_flags;	/* kprobe backend: flags seen on entry */
 	__u8 filter;		/* enum task_filter, decided once per thread */
 	__u8 vma_hint;		/* from the vma or the filemap_fault event */
@@ -121,6 +123,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
+
+/* Bytes each CPU submitted since it last woke the reader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} unwoken_bytes SEC(".maps");
 
 static __always_inline void diag_inc(__u32 counter)
 {
@@ -217,6 +227,8 @@ static __always_inline struct task_state *traced_state(struct task_struct *task)
 	if (state->filter == FILTER_UNKNOWN) {
 		if (task_wanted(task)) {
 			state->slot = proc_slot(task);
+			state->tgid = task->tgid;
+			state->tid = task->pid;
 			state->filter = FILTER_TRACED;
 		} else {
 			state->filter = FILTER_IGNORED;
@@ -350,13 +362,22 @@ static long describe_vma(struct task_struct *task, struct vm_area_struct *vma,
 }
 
 /*
- * Waking the reader costs microseconds per event: wake it only once a
- * batch has piled up; it also drains the ring whenever its wait ends.
+ * Waking the reader costs microseconds per event: each CPU wakes it once
+ * it has submitted wakeup_bytes (a per-CPU count, cheaper than asking the
+ * ring); the reader also drains the ring whenever its wait ends.
  */
-static __always_inline __u64 wakeup_flag(void)
+static __always_inline __u64 wakeup_flag(__u32 size)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-		       ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	__u32 zero = 0;
+	__u64 *pending = bpf_map_lookup_elem(&unwoken_bytes, &zero);
+
+	if (!pending)
+		return BPF_RB_NO_WAKEUP;
+	*pending += size;
+	if (*pending < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	*pending = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 static __always_inline void emit_invalid(struct task_state *state,
@@ -388,7 +409,7 @@ static __always_inline void emit_invalid(struct task_state *state,
 	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma))
 		bpf_find_vma(task, state->address, describe_vma, &vma, 0);
 	event->vma = vma;	/* the callback may only write to the stack */
-	bpf_ringbuf_submit(event, wakeup_flag());
+	bpf_ringbuf_submit(event, wakeup_flag(sizeof(*event)));
 }
 
 /* --min-latency: hand one completed fault to userspace. */
@@ -396,7 +417,6 @@ static __always_inline void stream_fault(struct task_state *state,
 					 __u32 fault_class, __u64 latency_ns)
 {
 	struct fault_record *record;
-	__u64 id;
 
 	if (latency_ns < stream_min_latency_ns)
 		return;
@@ -405,15 +425,14 @@ static __always_inline void stream_fault(struct task_state *state,
 		diag_inc(DIAG_RINGBUF_DROPS);
 		return;
 	}
-	id = bpf_get_current_pid_tgid();
 	record->type = EVENT_FAULT;
 	record->fault_class = fault_class;
-	record->tgid = id >> 32;
-	record->tid = (__u32)id;
+	record->tgid = state->tgid;
+	record->tid = state->tid;
 	record->latency_ns = latency_ns > 0xffffffffULL ? 0xffffffffU : latency_ns;
 	record->address = state->address;
 	record->ip = state->ip;
-	bpf_ringbuf_submit(record, wakeup_flag());
+	bpf_ringbuf_submit(record, wakeup_flag(sizeof(*record)));
 }
 
 /* Add a finished fault to its process's slot; no latency without entry. */

@@ -1,5 +1,6 @@
 /* Aggregation of per-slot kernel counters into per-process records. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "aggregate.h"
@@ -50,8 +51,7 @@ void aggregate_free(struct aggregate *agg)
 	memset(agg, 0, sizeof(*agg));
 }
 
-static struct process_record *add_record(struct aggregate *agg,
-					 const struct proc_stats *stats)
+static struct process_record *new_record(struct aggregate *agg)
 {
 	struct process_record *record;
 
@@ -65,11 +65,20 @@ static struct process_record *add_record(struct aggregate *agg,
 		agg->capacity = capacity;
 	}
 	record = calloc(1, sizeof(*record));
-	if (!record)
-		return NULL;
-	record->tgid = stats->tgid;
-	record->start_ns = stats->start_ns;
-	agg->records[agg->nr_records++] = record;
+	if (record)
+		agg->records[agg->nr_records++] = record;
+	return record;
+}
+
+static struct process_record *add_record(struct aggregate *agg,
+					 const struct proc_stats *stats)
+{
+	struct process_record *record = new_record(agg);
+
+	if (record) {
+		record->tgid = stats->tgid;
+		record->start_ns = stats->start_ns;
+	}
 	return record;
 }
 
@@ -105,12 +114,74 @@ int aggregate_update_slot(struct aggregate *agg, __u32 slot,
 	return 0;
 }
 
-void aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited)
+/* The record that gathers exited processes named @comm. */
+static struct process_record *folded_record(struct aggregate *agg,
+					    const char *comm)
 {
+	struct process_record *record;
+
+	if (agg->nr_folded >= MAX_FOLDED_COMMS)
+		comm = FOLDED_REST_COMM;
+	for (size_t i = 0; i < agg->nr_records; i++) {
+		record = agg->records[i];
+		if (record->folded && !strcmp(record->comm, comm))
+			return record;
+	}
+	record = new_record(agg);
+	if (!record)
+		return NULL;
+	snprintf(record->comm, COMM_LEN, "%s", comm);
+	record->exited = true;
+	record->shown_final = true;	/* never a row of the periodic table */
+	agg->nr_folded++;
+	return record;
+}
+
+static int fold_oldest_exited(struct aggregate *agg)
+{
+	struct process_record *oldest = NULL, *into;
+	size_t at = 0;
+
+	for (size_t i = 0; i < agg->nr_records; i++) {
+		struct process_record *record = agg->records[i];
+
+		if (record->exited && !record->folded &&
+		    (!oldest || record->exit_seq < oldest->exit_seq)) {
+			oldest = record;
+			at = i;
+		}
+	}
+	if (!oldest)
+		return 0;
+	into = folded_record(agg, oldest->comm);
+	if (!into)
+		return -ENOMEM;
+	stats_add(&into->stats, &oldest->stats);
+	into->folded++;
+	memmove(&agg->records[at], &agg->records[at + 1],
+		(agg->nr_records - at - 1) * sizeof(*agg->records));
+	agg->nr_records--;
+	agg->nr_exited_kept--;
+	free(oldest->shown);
+	free(oldest);
+	return 0;
+}
+
+int aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited)
+{
+	struct process_record *record;
+
 	if (slot >= MAX_PROC_SLOTS || !agg->by_slot[slot])
-		return;
-	agg->by_slot[slot]->exited = exited;
+		return 0;
+	record = agg->by_slot[slot];
 	agg->by_slot[slot] = NULL;
+	if (!exited)
+		return 0;
+	record->exited = true;
+	record->exit_seq = ++agg->exits;
+	if (++agg->nr_exited_kept <= MAX_EXITED_KEPT)
+		return 0;
+	return fold_oldest_exited(agg);
 }
 
 void aggregate_add_invalid(struct aggregate *agg, const struct invalid_fault *fault)

@@ -11,6 +11,14 @@
 #include "pfwatch.h"
 
 #define MAX_INVALID_KEPT 256
+/*
+ * Memory stays bounded however many processes come and go: past this many
+ * exited processes, the one that exited first is folded into a record per
+ * command name (at most MAX_FOLDED_COMMS of them, then one for the rest).
+ */
+#define MAX_EXITED_KEPT 512
+#define MAX_FOLDED_COMMS 256
+#define FOLDED_REST_COMM "<rest>"
 
 /* An invalid fault, with the mapping its address fell in (if any). */
 struct invalid_fault {
@@ -33,6 +41,8 @@ struct process_record {
 	__u64 cgroup_id;
 	char comm[COMM_LEN];
 	bool exited;
+	__u64 exit_seq;			/* order of exit, for folding */
+	__u64 folded;			/* >0: this many exited processes */
 	struct fault_stats stats;	/* since pfwatch started */
 	struct fault_stats *shown;	/* as of the last table, for rates */
 	bool shown_final;		/* exited, and shown since */
@@ -49,6 +59,9 @@ struct aggregate {
 	struct invalid_fault invalid[MAX_INVALID_KEPT];	/* first ones seen */
 	size_t nr_invalid;
 	__u64 invalid_events;		/* all received, kept or not */
+	__u64 exits;			/* exited records ever released */
+	size_t nr_exited_kept;		/* exited, not folded */
+	size_t nr_folded;		/* records of folded processes */
 };
 
 enum class_kind { KIND_MINOR, KIND_MAJOR, KIND_INVALID, KIND_ERROR };
@@ -76,8 +89,11 @@ void aggregate_free(struct aggregate *agg);
 /* Copy a live slot into its process's record; -ENOMEM on failure. */
 int aggregate_update_slot(struct aggregate *agg, __u32 slot,
 			  const struct proc_stats *stats);
-/* The slot is about to be recycled: its record keeps the final copy. */
-void aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited);
+/*
+ * The slot is about to be recycled: its record keeps the final copy, and
+ * may fold the oldest exited record away; -ENOMEM on failure.
+ */
+int aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited);
 void aggregate_add_invalid(struct aggregate *agg, const struct invalid_fault *fault);
 struct process_record *aggregate_find(struct aggregate *agg, __u32 tgid);
 

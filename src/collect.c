@@ -188,8 +188,10 @@ static int recycle_drained(struct collector *collector)
 		const struct exited_slot *gone = &collector->draining[i];
 		int err;
 
-		aggregate_release_slot(collector->agg, gone->slot, true);
-		err = tracer_recycle_slot(collector->tracer, gone->slot, gone->tgid);
+		err = aggregate_release_slot(collector->agg, gone->slot, true);
+		if (!err)
+			err = tracer_recycle_slot(collector->tracer, gone->slot,
+						  gone->tgid);
 		if (err)
 			return err;
 	}

@@ -124,6 +124,8 @@ static void write_process(struct json_writer *w, const struct process_record *p)
 	json_field_u64(w, "cgroup_id", p->cgroup_id);
 	json_key(w, "exited");
 	json_bool(w, p->exited);
+	if (p->folded)
+		json_field_u64(w, "folded_processes", p->folded);
 	write_stats(w, &p->stats);
 	if (p->has_rusage) {
 		json_key(w, "rusage");

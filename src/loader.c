@@ -84,17 +84,33 @@ static void set_filters(struct pfwatch_bpf *skel,
 /*
  * A streamed fault is a 32-byte record: 8 MiB holds a quarter second of
  * the fastest single-process fault storm, time for the reader to wake.
+ * Each CPU wakes the reader after submitting a share of the ring, so that
+ * all of them together cannot fill it unseen.
  */
 #define STREAM_RING_BYTES (8u << 20)
+#define WAKEUP_MIN_BYTES (4u << 10)
+#define WAKEUP_MAX_BYTES (64u << 10)
 
-static int set_streaming(struct pfwatch_bpf *skel,
-			 const struct tracer_config *config)
+static int size_ring(struct pfwatch_bpf *skel, const struct tracer_config *config)
 {
-	if (!config->stream_faults)
-		return 0;
-	skel->rodata->stream_faults = true;
-	skel->rodata->stream_min_latency_ns = config->stream_min_latency_ns;
-	return bpf_map__set_max_entries(skel->maps.events, STREAM_RING_BYTES);
+	__u32 ring_bytes = bpf_map__max_entries(skel->maps.events);
+	int nr_cpus = libbpf_num_possible_cpus();
+	__u64 share;
+
+	if (nr_cpus <= 0)
+		return nr_cpus ? nr_cpus : -EINVAL;
+	if (config->stream_faults) {
+		skel->rodata->stream_faults = true;
+		skel->rodata->stream_min_latency_ns = config->stream_min_latency_ns;
+		ring_bytes = STREAM_RING_BYTES;
+		if (bpf_map__set_max_entries(skel->maps.events, ring_bytes))
+			return -errno;
+	}
+	share = ring_bytes / 4 / (__u64)nr_cpus;
+	skel->rodata->wakeup_bytes = share < WAKEUP_MIN_BYTES ? WAKEUP_MIN_BYTES
+				   : share > WAKEUP_MAX_BYTES ? WAKEUP_MAX_BYTES
+				   : share;
+	return 0;
 }
 
 static int fill_maps(struct pfwatch_bpf *skel, const struct tracer_config *config)
@@ -214,7 +230,7 @@ static int try_backend(struct tracer *tracer, enum backend backend,
 	select_programs(tracer->skel, backend, features);
 	set_filters(tracer->skel, config);
 	*step = "size the ring buffer";
-	err = set_streaming(tracer->skel, config);
+	err = size_ring(tracer->skel, config);
 	if (err)
 		return err;
 	*step = "load the BPF programs";

@@ -201,9 +201,16 @@ static void print_busiest(FILE *out, const struct aggregate *agg, int top)
 		"minor", "major", "invalid", "in faults");
 	for (size_t i = 0; i < n && i < (size_t)top; i++) {
 		const struct fault_stats *stats = &order[i]->stats;
+		char pid_cell[24];
 
-		fprintf(out, "  %8u %-16s %12llu %9llu %9llu %12s\n",
-			order[i]->tgid, order[i]->comm,
+		/* Folded records stand for many exited processes. */
+		if (order[i]->folded)
+			snprintf(pid_cell, sizeof(pid_cell), "%llux",
+				 (unsigned long long)order[i]->folded);
+		else
+			snprintf(pid_cell, sizeof(pid_cell), "%u", order[i]->tgid);
+		fprintf(out, "  %8s %-16s %12llu %9llu %9llu %12s\n",
+			pid_cell, order[i]->comm,
 			(unsigned long long)stats_kind_count(stats, KIND_MINOR),
 			(unsigned long long)stats_kind_count(stats, KIND_MAJOR),
 			(unsigned long long)stats_invalid_count(stats),

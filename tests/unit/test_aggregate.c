@@ -1,0 +1,111 @@
+/* Aggregate: exited processes fold into per-command records, nothing lost. */
+#include <stdlib.h>
+#include "aggregate.h"
+#include "check.h"
+
+static struct proc_stats slot_stats;	/* large: off the stack */
+
+/* Process @i lives in a slot, takes @i % 7 + 1 zero-fill faults, exits. */
+static int live_and_exit(struct aggregate *agg, __u32 i, const char *comm)
+{
+	__u32 slot = i % (MAX_PROC_SLOTS - 1) + 1;
+
+	memset(&slot_stats, 0, sizeof(slot_stats));
+	slot_stats.tgid = 1000 + i;
+	slot_stats.start_ns = i;
+	snprintf(slot_stats.comm, COMM_LEN, "%s", comm);
+	slot_stats.count[FAULT_ANON_ZERO] = i % 7 + 1;
+	if (aggregate_update_slot(agg, slot, &slot_stats))
+		return -1;
+	return aggregate_release_slot(agg, slot, true);
+}
+
+static __u64 expected_faults(__u32 n)
+{
+	__u64 sum = 0;
+
+	for (__u32 i = 0; i < n; i++)
+		sum += i % 7 + 1;
+	return sum;
+}
+
+static void exited_processes_fold_by_comm(void)
+{
+	static struct aggregate agg;
+	struct fault_stats total;
+	const __u32 n = 3000;
+	__u64 folded = 0;
+	size_t kept = 0;
+
+	aggregate_init(&agg);
+	for (__u32 i = 0; i < n; i++)
+		CHECK(!live_and_exit(&agg, i, i % 2 ? "odd" : "even"), "process %u", i);
+	for (size_t r = 0; r < agg.nr_records; r++) {
+		folded += agg.records[r]->folded;
+		kept += !agg.records[r]->folded;
+	}
+	CHECK(kept == MAX_EXITED_KEPT, "%zu exited kept, want %d", kept, MAX_EXITED_KEPT);
+	CHECK(agg.nr_records == MAX_EXITED_KEPT + 2, "%zu records", agg.nr_records);
+	CHECK(folded == n - MAX_EXITED_KEPT, "%llu folded", (unsigned long long)folded);
+	/* The kept ones are the last to exit. */
+	for (size_t r = 0; r < agg.nr_records; r++)
+		if (!agg.records[r]->folded)
+			CHECK(agg.records[r]->tgid >= 1000 + n - MAX_EXITED_KEPT,
+			      "pid %u kept", agg.records[r]->tgid);
+	aggregate_totals(&agg, &total);
+	CHECK(total.count[FAULT_ANON_ZERO] == expected_faults(n), "%llu faults, want %llu",
+	      (unsigned long long)total.count[FAULT_ANON_ZERO],
+	      (unsigned long long)expected_faults(n));
+	aggregate_free(&agg);
+}
+
+static void folded_names_are_capped(void)
+{
+	static struct aggregate agg;
+	const __u32 n = MAX_EXITED_KEPT + MAX_FOLDED_COMMS + 100;
+	size_t folded_records = 0;
+	bool rest = false;
+
+	aggregate_init(&agg);
+	for (__u32 i = 0; i < n; i++) {
+		char comm[COMM_LEN];
+
+		snprintf(comm, sizeof(comm), "cmd%u", i);
+		CHECK(!live_and_exit(&agg, i, comm), "process %u", i);
+	}
+	for (size_t r = 0; r < agg.nr_records; r++) {
+		folded_records += agg.records[r]->folded > 0;
+		rest |= !strcmp(agg.records[r]->comm, FOLDED_REST_COMM);
+	}
+	CHECK(folded_records == MAX_FOLDED_COMMS + 1, "%zu folded records",
+	      folded_records);
+	CHECK(rest, "no %s record", FOLDED_REST_COMM);
+	aggregate_free(&agg);
+}
+
+static void live_processes_are_never_folded(void)
+{
+	static struct aggregate agg;
+	struct process_record *first;
+
+	aggregate_init(&agg);
+	memset(&slot_stats, 0, sizeof(slot_stats));
+	slot_stats.tgid = 1;
+	snprintf(slot_stats.comm, COMM_LEN, "launcher");
+	CHECK(!aggregate_update_slot(&agg, MAX_PROC_SLOTS - 1, &slot_stats), "update");
+	first = agg.records[0];
+	for (__u32 i = 0; i < 2 * MAX_EXITED_KEPT; i++)
+		CHECK(!live_and_exit(&agg, i % (MAX_PROC_SLOTS - 2), "child"), "child %u", i);
+	CHECK(agg.records[0] == first && !first->folded && !first->exited,
+	      "the live launcher was folded");
+	aggregate_free(&agg);
+}
+
+int main(void)
+{
+	check.binary = "test_aggregate";
+	RUN(exited_processes_fold_by_comm);
+	RUN(folded_names_are_capped);
+	RUN(live_processes_are_never_folded);
+	return check.failures ? 1 : 0;
+}
