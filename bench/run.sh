@@ -2,12 +2,15 @@
 # Overhead on the cheapest page fault, as a ratio to the bare fault: runs of
 # bench/faultstorm without a tracer and under each tool, interleaved so that
 # drift of a noisy VM hits all alike; medians over all runs. Usage:
-#   bench/run.sh BUILD [RUNS] [ROUNDS]
+#   bench/run.sh BUILD [RUNS] [ROUNDS] [PROCESSES]
 # Tools that are not installed (bpftrace, perf) are skipped with a note.
+# Then pfwatch's peak RSS while PROCESSES (default 10000) short-lived
+# processes come and go.
 set -uo pipefail
 build=${1:-build}
 runs=${2:-9}
 rounds=${3:-40}
+processes=${4:-10000}
 pages=16384
 storm="$build/faultstorm"
 work=$(mktemp -d)
@@ -114,3 +117,22 @@ echo "($runs interleaved runs of $rounds rounds x $pages fresh pages; medians)"
 for note in "${notes[@]}"; do
 	echo "note: $note"
 done
+
+# Memory: a system-wide pfwatch with tables every second while PROCESSES
+# short-lived processes run one after another; its peak RSS (VmHWM).
+"$build/pfwatch" -v -i 1 -o "$work/storm.json" >/dev/null 2>"$work/storm.log" &
+tracer=$!
+for _ in $(seq 100); do
+	grep -q "^pfwatch: backend" "$work/storm.log" && break
+	sleep 0.05
+done
+start=$SECONDS
+for _ in $(seq "$processes"); do
+	/bin/true
+done
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$tracer/status")
+kill -TERM "$tracer"
+wait "$tracer"
+records=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["processes"]), sum(p.get("folded_processes", 0) for p in d["processes"]))' "$work/storm.json")
+echo "memory: pfwatch peak RSS ${hwm} KiB while $processes processes ran ($((SECONDS - start)) s); JSON records, folded processes: $records"
+

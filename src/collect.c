@@ -173,7 +173,12 @@ int collector_poll(struct collector *collector, int timeout_ms)
 		err = ring_buffer__consume(collector->ring);
 	if (collector->stream_out)
 		fflush(collector->stream_out);
-	return err < 0 ? err : 0;
+	if (err < 0)
+		return err;
+	/* A fork storm: recycle slots now rather than at the next table. */
+	if (collector->nr_exited >= MAX_PROC_SLOTS / 4)
+		return collector_sync(collector);
+	return 0;
 }
 
 /* A slot whose process is gone without an exit event (event lost). */

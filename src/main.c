@@ -167,6 +167,9 @@ static int monitor(struct session *s)
 
 		if (deadline && deadline < wake)
 			wake = deadline;
+		/* Events arrive without wakeups: look at least every 100 ms. */
+		if (wake > now + 0.1)
+			wake = now + 0.1;
 		err = collector_poll(&s->collector,
 				     wake > now ? (int)((wake - now) * 1000) + 1 : 0);
 		now = monotonic_s();
