@@ -30,8 +30,10 @@ bench_smoke() {
 		return
 	fi
 	local out
-	if out=$(bench/run.sh "$build" 1 3 2>&1) &&
-	   grep -q '^pfwatch (default) .* [0-9][.][0-9]' <<<"$out"; then
+	if out=$(bench/run.sh "$build" 1 3 300 2>&1) &&
+	   grep -q '^pfwatch (default) .* [0-9][.][0-9]' <<<"$out" &&
+	   grep -q '^floor (empty programs) .* [0-9][.][0-9]' <<<"$out" &&
+	   grep -q '^memory: pfwatch peak RSS [0-9]* KiB' <<<"$out"; then
 		echo "PASS bench/smoke"
 	else
 		echo "FAIL bench/smoke: $out"
