@@ -38,3 +38,10 @@ int fault_event(struct bpf_perf_event_data *ctx)
 {
 	return bump();
 }
+
+/* The perf backend also watches RSS counters, which most faults change. */
+SEC("tp_btf/rss_stat")
+int BPF_PROG(rss_only)
+{
+	return bump();
+}

@@ -1,11 +1,12 @@
 /*
  * floor: attach bench/floor.bpf.c's empty programs until SIGINT or
  * SIGTERM, then print how many times they ran. Usage:
- *   floor entry|perf|both
+ *   floor entry|perf|both|all
  * entry: the page_fault_user tracepoint; perf: the PAGE_FAULTS_MIN/MAJ
  * software events on every CPU (sample_period 1, as pfwatch opens them);
- * both: pfwatch's perf backend hooks. Prints "floor: attached" on stderr
- * once the programs run.
+ * both: the two; all: both and the rss_stat tracepoint, every hook
+ * pfwatch's perf backend runs on a fault. Prints "floor: attached" on
+ * stderr once the programs run.
  */
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -58,6 +59,12 @@ static int attach_perf(struct floor_bpf *skel, struct bpf_link **links,
 	return n;
 }
 
+static int attach_tracepoint(struct bpf_program *prog, struct bpf_link **link)
+{
+	*link = bpf_program__attach(prog);
+	return *link ? 0 : -errno;
+}
+
 static __u64 program_runs(struct floor_bpf *skel, int nr_cpus)
 {
 	static __u64 values[MAX_CPUS];
@@ -77,11 +84,11 @@ int main(int argc, char **argv)
 	static struct bpf_link *links[2 * MAX_CPUS];
 	struct floor_bpf *skel;
 	int nr_cpus = libbpf_num_possible_cpus(), nr_links = 0, err;
-	bool entry, perf;
+	bool entry, perf, rss;
 
 	if (argc != 2 || (strcmp(argv[1], "entry") && strcmp(argv[1], "perf") &&
-			  strcmp(argv[1], "both"))) {
-		fprintf(stderr, "usage: floor entry|perf|both\n");
+			  strcmp(argv[1], "both") && strcmp(argv[1], "all"))) {
+		fprintf(stderr, "usage: floor entry|perf|both|all\n");
 		return 2;
 	}
 	if (nr_cpus <= 0 || nr_cpus > MAX_CPUS) {
@@ -90,17 +97,16 @@ int main(int argc, char **argv)
 	}
 	entry = strcmp(argv[1], "perf") != 0;
 	perf = strcmp(argv[1], "entry") != 0;
+	rss = strcmp(argv[1], "all") == 0;
 	skel = floor_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "floor: cannot load: %s\n", strerror(errno));
 		return 1;
 	}
 	if (entry) {
-		links[nr_links] = bpf_program__attach(skel->progs.entry_only);
-		if (!links[nr_links]) {
-			err = -errno;
+		err = attach_tracepoint(skel->progs.entry_only, &links[nr_links]);
+		if (err)
 			goto out;
-		}
 		nr_links++;
 	}
 	if (perf) {
@@ -108,6 +114,12 @@ int main(int argc, char **argv)
 		if (err < 0)
 			goto out;
 		nr_links += err;
+	}
+	if (rss) {
+		err = attach_tracepoint(skel->progs.rss_only, &links[nr_links]);
+		if (err)
+			goto out;
+		nr_links++;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

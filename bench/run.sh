@@ -51,13 +51,14 @@ under() {
 # Each tool: readiness pattern, label, command.
 declare -A ready=(
 	[floor]="floor: attached" [floor_entry]="floor: attached"
-	[floor_perf]="floor: attached"
+	[floor_perf]="floor: attached" [floor_rss]="floor: attached"
 	[pfwatch]="^pfwatch: backend" [pfwatch_stream]="^pfwatch: backend"
 	[bpftrace]="Attaching" [perf_record]="" [perf_trace]=""
 )
 declare -A label=(
 	[floor]="floor (empty programs)" [floor_entry]="  entry tracepoint only"
 	[floor_perf]="  perf events only"
+	[floor_rss]="floor + rss_stat hook"
 	[pfwatch]="pfwatch (default)" [pfwatch_stream]="pfwatch --min-latency 0"
 	[bpftrace]="bpftrace count by pid" [perf_record]="perf record -c 1 -a"
 	[perf_trace]="perf trace -F all -a"
@@ -67,6 +68,7 @@ run_tool() {
 	floor) exec "$build/floor" both ;;
 	floor_entry) exec "$build/floor" entry ;;
 	floor_perf) exec "$build/floor" perf ;;
+	floor_rss) exec "$build/floor" all ;;
 	pfwatch) exec "$build/pfwatch" -v -i 0 -o "$work/pfwatch.json" ;;
 	pfwatch_stream) exec "$build/pfwatch" -v --min-latency 0 -o "$work/pfwatch_stream.json" >/dev/null ;;
 	bpftrace) exec bpftrace -e 'tracepoint:exceptions:page_fault_user { @[pid] = count(); }' ;;
@@ -74,7 +76,7 @@ run_tool() {
 	perf_trace) exec perf trace --no-syscalls -F all -a -o /dev/null ;;
 	esac
 }
-tools=(floor floor_entry floor_perf pfwatch pfwatch_stream)
+tools=(floor floor_entry floor_perf floor_rss pfwatch pfwatch_stream)
 notes=()
 if command -v bpftrace >/dev/null; then tools+=(bpftrace); else notes+=("bpftrace not installed: skipped"); fi
 if perf version >/dev/null 2>&1; then
