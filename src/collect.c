@@ -123,6 +123,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*type))
 		return 0;
+	/* A fault record's type is 16 bits: the low half, on x86. */
 	if ((__u16)*type == EVENT_FAULT && size >= sizeof(struct fault_record)) {
 		const struct fault_record *record = data;
 

@@ -82,8 +82,9 @@ static void set_filters(struct pfwatch_bpf *skel,
 }
 
 /*
- * A streamed fault is a 32-byte record: 8 MiB holds a quarter second of
- * the fastest single-process fault storm, time for the reader to wake.
+ * A streamed fault is a 32-byte record (40 with its header): 8 MiB holds
+ * about 0.4 s of the fastest single-process fault storm measured here,
+ * time enough for the reader to wake.
  * Each CPU wakes the reader after submitting a share of the ring, so that
  * all of them together cannot fill it unseen.
  */
