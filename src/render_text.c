@@ -4,6 +4,7 @@
 #include <time.h>
 #include "hist.h"
 #include "render_text.h"
+#include "view.h"
 
 const char *format_ns(char *buf, size_t size, __u64 ns)
 {
@@ -20,69 +21,15 @@ const char *format_ns(char *buf, size_t size, __u64 ns)
 	return buf;
 }
 
-/* One process's activity since the last table. */
-struct interval_row {
-	const struct process_record *record;
-	double rate[4];			/* by enum class_kind */
-	double fault_ms_per_s;
-	__u64 hist[HIST_BUCKETS];	/* minor and major faults only */
-};
-
-static void interval_row_fill(struct interval_row *row,
-			      const struct process_record *record,
-			      double interval_s)
-{
-	const struct fault_stats *now = &record->stats, *then = record->shown;
-	__u64 sum_ns = 0;
-
-	memset(row, 0, sizeof(*row));
-	row->record = record;
-	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
-		__u64 count = now->count[c] - (then ? then->count[c] : 0);
-
-		row->rate[fault_class_kind(c)] += count / interval_s;
-		sum_ns += now->latency_sum_ns[c] - (then ? then->latency_sum_ns[c] : 0);
-		if (fault_class_kind(c) > KIND_MAJOR)
-			continue;
-		for (__u32 b = 0; b < HIST_BUCKETS; b++)
-			row->hist[b] += now->hist[c][b] - (then ? then->hist[c][b] : 0);
-	}
-	row->fault_ms_per_s = sum_ns / 1e6 / interval_s;
-}
-
-static bool row_idle(const struct interval_row *row)
-{
-	return !row->rate[KIND_MINOR] && !row->rate[KIND_MAJOR] &&
-	       !row->rate[KIND_INVALID] && !row->rate[KIND_ERROR];
-}
-
-/* Busiest first: time in faults, then fault rate. */
-static int compare_rows(const void *a, const void *b)
-{
-	const struct interval_row *x = a, *y = b;
-	double x_rate = x->rate[KIND_MINOR] + x->rate[KIND_MAJOR];
-	double y_rate = y->rate[KIND_MINOR] + y->rate[KIND_MAJOR];
-
-	if (x->fault_ms_per_s != y->fault_ms_per_s)
-		return x->fault_ms_per_s < y->fault_ms_per_s ? 1 : -1;
-	if (x_rate != y_rate)
-		return x_rate < y_rate ? 1 : -1;
-	return x->record->tgid < y->record->tgid ? -1 : 1;
-}
-
-static void print_header_line(FILE *out, const struct interval_row *rows,
+static void print_header_line(FILE *out, const struct view_row *rows,
 			      size_t nr_rows)
 {
-	double rate[4] = { 0 }, fault_ms = 0;
+	double rate[4], fault_ms;
 	char stamp[16];
 	time_t now = time(NULL);
 	struct tm local;
 
-	for (size_t i = 0; i < nr_rows; i++) {
-		for (int k = 0; k < 4; k++)
-			rate[k] += rows[i].rate[k];
-		fault_ms += rows[i].fault_ms_per_s;
-	}
+	view_totals(rows, nr_rows, rate, &fault_ms);
 	if (!localtime_r(&now, &local) ||
 	    !strftime(stamp, sizeof(stamp), "%H:%M:%S", &local))
 		strcpy(stamp, "--:--:--");
@@ -94,28 +41,19 @@ static void print_header_line(FILE *out, const struct interval_row *rows,
 void render_interval(FILE *out, const struct aggregate *agg,
 		     double interval_s, int top)
 {
-	struct interval_row *rows = calloc(agg->nr_records ? agg->nr_records : 1,
-					   sizeof(*rows));
-	size_t nr_rows = 0;
+	size_t nr_rows;
+	struct view_row *rows = view_rows(agg, interval_s, &nr_rows);
 	char p50[16], p99[16];
 
 	if (!rows) {
 		fputs("pfwatch: out of memory drawing the table\n", out);
 		return;
 	}
-	for (size_t i = 0; i < agg->nr_records; i++) {
-		if (agg->records[i]->shown_final)
-			continue;
-		interval_row_fill(&rows[nr_rows], agg->records[i], interval_s);
-		if (!row_idle(&rows[nr_rows]))
-			nr_rows++;
-	}
-	qsort(rows, nr_rows, sizeof(*rows), compare_rows);
 	print_header_line(out, rows, nr_rows);
 	fprintf(out, "%8s %-16s %10s %9s %9s %9s %9s %11s\n", "PID", "COMM",
 		"MINOR/s", "MAJOR/s", "INVAL/s", "p50", "p99", "FAULT ms/s");
 	for (size_t i = 0; i < nr_rows && (int)i < top; i++) {
-		const struct interval_row *row = &rows[i];
+		const struct view_row *row = &rows[i];
 
 		fprintf(out, "%8u %-16s %10.0f %9.0f %9.0f %9s %9s %11.2f\n",
 			row->record->tgid, row->record->comm,

@@ -1,0 +1,76 @@
+/* Per-process rates since the last view, for every periodic output. */
+#include <stdlib.h>
+#include <string.h>
+#include "view.h"
+
+static void row_fill(struct view_row *row, const struct process_record *record,
+		     double interval_s)
+{
+	const struct fault_stats *now = &record->stats, *then = record->shown;
+	__u64 sum_ns = 0;
+
+	memset(row, 0, sizeof(*row));
+	row->record = record;
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		__u64 count = now->count[c] - (then ? then->count[c] : 0);
+
+		row->rate[fault_class_kind(c)] += count / interval_s;
+		sum_ns += now->latency_sum_ns[c] - (then ? then->latency_sum_ns[c] : 0);
+		if (fault_class_kind(c) > KIND_MAJOR)
+			continue;
+		for (__u32 b = 0; b < HIST_BUCKETS; b++)
+			row->hist[b] += now->hist[c][b] - (then ? then->hist[c][b] : 0);
+	}
+	row->fault_ms_per_s = sum_ns / 1e6 / interval_s;
+}
+
+static bool row_idle(const struct view_row *row)
+{
+	return !row->rate[KIND_MINOR] && !row->rate[KIND_MAJOR] &&
+	       !row->rate[KIND_INVALID] && !row->rate[KIND_ERROR];
+}
+
+static int busiest_first(const void *a, const void *b)
+{
+	const struct view_row *x = a, *y = b;
+	double x_rate = x->rate[KIND_MINOR] + x->rate[KIND_MAJOR];
+	double y_rate = y->rate[KIND_MINOR] + y->rate[KIND_MAJOR];
+
+	if (x->fault_ms_per_s != y->fault_ms_per_s)
+		return x->fault_ms_per_s < y->fault_ms_per_s ? 1 : -1;
+	if (x_rate != y_rate)
+		return x_rate < y_rate ? 1 : -1;
+	return x->record->tgid < y->record->tgid ? -1 : 1;
+}
+
+struct view_row *view_rows(const struct aggregate *agg, double interval_s,
+			   size_t *nr_rows)
+{
+	struct view_row *rows = calloc(agg->nr_records ? agg->nr_records : 1,
+				       sizeof(*rows));
+
+	*nr_rows = 0;
+	if (!rows)
+		return NULL;
+	for (size_t i = 0; i < agg->nr_records; i++) {
+		if (agg->records[i]->shown_final)
+			continue;
+		row_fill(&rows[*nr_rows], agg->records[i], interval_s);
+		if (!row_idle(&rows[*nr_rows]))
+			(*nr_rows)++;
+	}
+	qsort(rows, *nr_rows, sizeof(*rows), busiest_first);
+	return rows;
+}
+
+void view_totals(const struct view_row *rows, size_t nr_rows,
+		 double rate[4], double *fault_ms_per_s)
+{
+	memset(rate, 0, 4 * sizeof(*rate));
+	*fault_ms_per_s = 0;
+	for (size_t i = 0; i < nr_rows; i++) {
+		for (int k = 0; k < 4; k++)
+			rate[k] += rows[i].rate[k];
+		*fault_ms_per_s += rows[i].fault_ms_per_s;
+	}
+}

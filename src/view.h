@@ -1,0 +1,29 @@
+/*
+ * What a periodic view shows: each process's activity since the last
+ * view, as rates. Shared by the text table and the live screen.
+ */
+#ifndef PFWATCH_VIEW_H
+#define PFWATCH_VIEW_H
+
+#include <stddef.h>
+#include "aggregate.h"
+
+struct view_row {
+	const struct process_record *record;
+	double rate[4];			/* faults/s by enum class_kind */
+	double fault_ms_per_s;		/* time in faults */
+	__u64 hist[HIST_BUCKETS];	/* minor and major faults only */
+};
+
+/*
+ * The processes that faulted since the last aggregate_mark_shown(), busiest
+ * first (time in faults, then fault rate). Returns a calloc'd array the
+ * caller frees (NULL when out of memory) and its length in *nr_rows.
+ */
+struct view_row *view_rows(const struct aggregate *agg, double interval_s,
+			   size_t *nr_rows);
+/* Sums over rows, for a header line. */
+void view_totals(const struct view_row *rows, size_t nr_rows,
+		 double rate[4], double *fault_ms_per_s);
+
+#endif
