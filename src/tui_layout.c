@@ -1,0 +1,287 @@
+/* Text layouts of the live screen: table lines, histogram pane, sparkline. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hist.h"
+#include "tui_layout.h"
+
+static const struct {
+	const char *title;
+	int width;
+	char key;
+} columns[NR_TUI_COLUMNS] = {
+	[COL_PID] = { "PID", 7, 'P' },
+	[COL_USER] = { "USER", 7, 'U' },
+	[COL_COMM] = { "COMM", 11, 'C' },
+	[COL_MINOR] = { "MINOR/s", 7, 'N' },
+	[COL_MAJOR] = { "MAJOR/s", 7, 'J' },
+	[COL_INVALID] = { "INVAL/s", 7, 'I' },
+	[COL_P50] = { "P50", 6, '5' },
+	[COL_P99] = { "P99", 6, '9' },
+	[COL_FAULT_MS] = { "FLTms/s", 7, 'T' },
+	[COL_RSS] = { "RSS", 6, 'R' },
+};
+
+int tui_column_key(enum tui_column column)
+{
+	return column < NR_TUI_COLUMNS ? columns[column].key : -1;
+}
+
+int tui_column_for_key(int key)
+{
+	for (int c = 0; c < NR_TUI_COLUMNS; c++)
+		if (columns[c].key == key)
+			return c;
+	return -1;
+}
+
+static double sort_value(const struct tui_row *row, enum tui_column by)
+{
+	const double *rate = row->view->rate;
+
+	switch (by) {
+	case COL_MINOR: return rate[KIND_MINOR];
+	case COL_MAJOR: return rate[KIND_MAJOR];
+	case COL_INVALID: return rate[KIND_INVALID] + rate[KIND_ERROR];
+	case COL_P50: return (double)row->p50_ns;
+	case COL_P99: return (double)row->p99_ns;
+	case COL_FAULT_MS: return row->view->fault_ms_per_s;
+	case COL_RSS: return (double)row->rss_kib;
+	default: return 0;
+	}
+}
+
+/* qsort has no context argument: one comparison per kind of column. */
+static int by_pid(const void *a, const void *b)
+{
+	__u32 x = ((const struct tui_row *)a)->view->record->tgid;
+	__u32 y = ((const struct tui_row *)b)->view->record->tgid;
+
+	return x < y ? -1 : x > y;
+}
+
+static int by_user(const void *a, const void *b)
+{
+	int order = strcmp(((const struct tui_row *)a)->user,
+			   ((const struct tui_row *)b)->user);
+
+	return order ? order : by_pid(a, b);
+}
+
+static int by_comm(const void *a, const void *b)
+{
+	int order = strcmp(((const struct tui_row *)a)->view->record->comm,
+			   ((const struct tui_row *)b)->view->record->comm);
+
+	return order ? order : by_pid(a, b);
+}
+
+void tui_sort(struct tui_row *rows, size_t nr_rows, enum tui_column by)
+{
+	if (by == COL_PID) {
+		qsort(rows, nr_rows, sizeof(*rows), by_pid);
+	} else if (by == COL_USER) {
+		qsort(rows, nr_rows, sizeof(*rows), by_user);
+	} else if (by == COL_COMM) {
+		qsort(rows, nr_rows, sizeof(*rows), by_comm);
+	} else {
+		/* Insertion sort, largest first: a screenful of rows, stable. */
+		for (size_t i = 1; i < nr_rows; i++) {
+			struct tui_row moving = rows[i];
+			double value = sort_value(&moving, by);
+			size_t j = i;
+
+			for (; j > 0 && sort_value(&rows[j - 1], by) < value; j--)
+				rows[j] = rows[j - 1];
+			rows[j] = moving;
+		}
+	}
+}
+
+/* "812", "12.3k", "450k", "1.2M": a rate in at most 6 characters. */
+static void format_rate(char *buf, size_t size, double value)
+{
+	if (value < 10000)
+		snprintf(buf, size, "%.0f", value);
+	else if (value < 100000)
+		snprintf(buf, size, "%.1fk", value / 1e3);
+	else if (value < 1e6)
+		snprintf(buf, size, "%.0fk", value / 1e3);
+	else
+		snprintf(buf, size, "%.1fM", value / 1e6);
+}
+
+/* "812ns", "1.7us", "45us", "1.2ms", "35ms", "1.3s": at most 6. */
+static void format_latency(char *buf, size_t size, __u64 ns)
+{
+	if (ns < 1000)
+		snprintf(buf, size, "%lluns", (unsigned long long)ns);
+	else if (ns < 10000)
+		snprintf(buf, size, "%.1fus", ns / 1e3);
+	else if (ns < 1000000)
+		snprintf(buf, size, "%.0fus", ns / 1e3);
+	else if (ns < 10000000)
+		snprintf(buf, size, "%.1fms", ns / 1e6);
+	else if (ns < 1000000000)
+		snprintf(buf, size, "%.0fms", ns / 1e6);
+	else
+		snprintf(buf, size, "%.1fs", ns / 1e9);
+}
+
+/* "512K", "12M", "1.2G". */
+static void format_kib(char *buf, size_t size, __u64 kib)
+{
+	if (kib < 10000)
+		snprintf(buf, size, "%lluK", (unsigned long long)kib);
+	else if (kib < 10000 * 1024)
+		snprintf(buf, size, "%lluM", (unsigned long long)(kib / 1024));
+	else
+		snprintf(buf, size, "%.1fG", kib / 1048576.0);
+}
+
+void tui_title_line(char *buf, size_t size)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < NR_TUI_COLUMNS && at < size; c++) {
+		bool left = c == COL_USER || c == COL_COMM;
+
+		at += (size_t)snprintf(buf + at, size - at, "%s%*s", c ? " " : "",
+				       left ? -columns[c].width : columns[c].width,
+				       columns[c].title);
+	}
+}
+
+void tui_column_span(enum tui_column column, int *start, int *width)
+{
+	*start = 0;
+	for (int c = 0; c < (int)column && c < NR_TUI_COLUMNS; c++)
+		*start += columns[c].width + 1;
+	*width = column < NR_TUI_COLUMNS ? columns[column].width : 0;
+}
+
+void tui_row_line(char *buf, size_t size, const struct tui_row *row)
+{
+	const struct view_row *v = row->view;
+	char minor[16], major[16], invalid[16], p50[16], p99[16], rss[16];
+
+	format_rate(minor, sizeof(minor), v->rate[KIND_MINOR]);
+	format_rate(major, sizeof(major), v->rate[KIND_MAJOR]);
+	format_rate(invalid, sizeof(invalid),
+		    v->rate[KIND_INVALID] + v->rate[KIND_ERROR]);
+	format_latency(p50, sizeof(p50), row->p50_ns);
+	format_latency(p99, sizeof(p99), row->p99_ns);
+	if (row->rss_kib)
+		format_kib(rss, sizeof(rss), row->rss_kib);
+	else
+		snprintf(rss, sizeof(rss), "-");
+	snprintf(buf, size, "%7u %-7.7s %-11.11s %7s %7s %7s %6s %6s %7.2f %6s",
+		 v->record->tgid, row->user, v->record->comm, minor, major,
+		 invalid, p50, p99, v->fault_ms_per_s, rss);
+}
+
+/* Histogram lines are powers of two: [2^line, 2^(line + 1)) ns. */
+#define HIST_LINES (HIST_MAX_POW2 + 2)
+
+static int line_of(__u64 ns)
+{
+	int line = 0;
+
+	while (ns >> (line + 1) && line < HIST_LINES - 1)
+		line++;
+	return line;
+}
+
+static int log_bar(__u64 count, __u64 peak, int width)
+{
+	long bar;
+
+	if (!count || !peak)
+		return 0;
+	bar = lround(width * log1p((double)count) / log1p((double)peak));
+	return bar < 1 ? 1 : (int)bar;	/* a single slow fault still shows */
+}
+
+static const char *landmark_of(int line)
+{
+	if (line == line_of(1000))
+		return "~ minor fault";
+	if (line == line_of(100000))
+		return "~ SSD read";
+	if (line == line_of(8000000))
+		return "~ disk read";
+	return "";
+}
+
+size_t tui_hist_layout(const __u64 *minor, const __u64 *major, int bar_width,
+		       struct tui_hist_line *out, size_t max_lines)
+{
+	static const char *const marks[] = {
+		"", "p50", "p99", "p50 p99", "max", "p50 max", "p99 max",
+		"p50 p99 max",
+	};
+	__u64 by_line[2][HIST_LINES] = { { 0 } }, all[HIST_BUCKETS], peak = 0;
+	int first = -1, last = -1, p50, p99, max;
+	size_t n = 0;
+
+	for (__u32 b = 0; b < HIST_BUCKETS; b++) {
+		int line = line_of(hist_bucket_low(b));
+
+		by_line[0][line] += minor[b];
+		by_line[1][line] += major[b];
+		all[b] = minor[b] + major[b];
+	}
+	for (int line = 0; line < HIST_LINES; line++) {
+		__u64 count = by_line[0][line] + by_line[1][line];
+
+		if (!count)
+			continue;
+		if (first < 0)
+			first = line;
+		last = line;
+		if (by_line[0][line] > peak)
+			peak = by_line[0][line];
+		if (by_line[1][line] > peak)
+			peak = by_line[1][line];
+	}
+	if (first < 0 || !max_lines)
+		return 0;
+	if ((size_t)(last - first + 1) > max_lines)
+		first = last - (int)max_lines + 1;
+	p50 = line_of(hist_percentile(all, 0.50));
+	p99 = line_of(hist_percentile(all, 0.99));
+	max = line_of(hist_max(all));
+	for (int line = first; line <= last; line++, n++) {
+		struct tui_hist_line *l = &out[n];
+
+		l->low_ns = line ? 1ULL << line : 0;
+		l->minor = by_line[0][line];
+		l->major = by_line[1][line];
+		l->minor_bar = log_bar(l->minor, peak, bar_width);
+		l->major_bar = log_bar(l->major, peak, bar_width);
+		l->marks = marks[(line == p50) | (line == p99) << 1 | (line == max) << 2];
+		l->landmark = landmark_of(line);
+	}
+	return n;
+}
+
+void tui_sparkline(const double *samples, size_t nr_samples, char *out,
+		   size_t size)
+{
+	static const char levels[] = " .:-=+*#";
+	double top = 0;
+	size_t n = nr_samples < size - 1 ? nr_samples : size - 1;
+	const double *from = samples + (nr_samples - n);
+
+	for (size_t i = 0; i < n; i++)
+		if (from[i] > top)
+			top = from[i];
+	for (size_t i = 0; i < n; i++) {
+		int level = top > 0 ? (int)ceil(from[i] / top * 7) : 0;
+
+		out[i] = levels[level < 0 ? 0 : level > 7 ? 7 : level];
+	}
+	out[n] = '\0';
+}

@@ -1,0 +1,56 @@
+/*
+ * The live screen's layouts as plain text: table lines, histogram bars,
+ * the sparkline. No curses here, so each layout has unit tests.
+ */
+#ifndef PFWATCH_TUI_LAYOUT_H
+#define PFWATCH_TUI_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "view.h"
+
+enum tui_column {
+	COL_PID, COL_USER, COL_COMM, COL_MINOR, COL_MAJOR, COL_INVALID,
+	COL_P50, COL_P99, COL_FAULT_MS, COL_RSS, NR_TUI_COLUMNS,
+};
+
+/* A process row: the view's rates and what the screen reads from /proc. */
+struct tui_row {
+	const struct view_row *view;
+	char user[16];
+	__u64 rss_kib;
+	__u64 p50_ns, p99_ns;
+};
+
+/* The key that sorts by a column (as in top), and back; -1: none. */
+int tui_column_key(enum tui_column column);
+int tui_column_for_key(int key);
+/* Numbers sort largest first, names and PIDs in ascending order. */
+void tui_sort(struct tui_row *rows, size_t nr_rows, enum tui_column by);
+/* Column titles, then one process: 80 characters at most. */
+void tui_title_line(char *buf, size_t size);
+void tui_row_line(char *buf, size_t size, const struct tui_row *row);
+/* Where a column stands in those lines, to highlight the sort column. */
+void tui_column_span(enum tui_column column, int *start, int *width);
+
+/* One line of the histogram pane: a power of two of latency. */
+struct tui_hist_line {
+	__u64 low_ns;			/* the line covers [low_ns, 2 * low_ns) */
+	__u64 minor, major;
+	int minor_bar, major_bar;	/* log-scaled, of bar_width */
+	const char *marks;		/* "p50", "p99 max", ... or "" */
+	const char *landmark;		/* what this latency usually is, or "" */
+};
+
+/*
+ * Lines from the lowest to the highest non-empty power of two, at most
+ * max_lines (the slowest kept: they matter most); returns how many.
+ */
+size_t tui_hist_layout(const __u64 *minor, const __u64 *major, int bar_width,
+		       struct tui_hist_line *out, size_t max_lines);
+
+/* The last samples as one character each, scaled to their maximum. */
+void tui_sparkline(const double *samples, size_t nr_samples, char *out,
+		   size_t size);
+
+#endif

@@ -1,0 +1,119 @@
+/* Live screen layouts: what a person reads, checked without a terminal. */
+#include <stdlib.h>
+#include "check.h"
+#include "hist.h"
+#include "tui_layout.h"
+
+static struct process_record records[3];
+static struct view_row views[3];
+
+static void make_rows(struct tui_row rows[3])
+{
+	static const char *const comms[] = { "zeta", "alpha", "mid" };
+	static const double minor[] = { 10, 12345, 500 };
+
+	for (int i = 0; i < 3; i++) {
+		memset(&records[i], 0, sizeof(records[i]));
+		records[i].tgid = 300 - (__u32)i * 100;
+		snprintf(records[i].comm, COMM_LEN, "%s", comms[i]);
+		memset(&views[i], 0, sizeof(views[i]));
+		views[i].record = &records[i];
+		views[i].rate[KIND_MINOR] = minor[i];
+		views[i].fault_ms_per_s = minor[i] / 1000;
+		memset(&rows[i], 0, sizeof(rows[i]));
+		rows[i].view = &views[i];
+		snprintf(rows[i].user, sizeof(rows[i].user), "root");
+		rows[i].p50_ns = 1700;
+		rows[i].p99_ns = 45000;
+		rows[i].rss_kib = 20480;
+	}
+}
+
+static void lines_fit_80_columns(void)
+{
+	struct tui_row rows[3];
+	char line[256];
+	int start, width;
+
+	make_rows(rows);
+
+	tui_title_line(line, sizeof(line));
+	CHECK(strlen(line) <= 80, "title is %zu wide: %s", strlen(line), line);
+	CHECK(strstr(line, "MINOR/s") && strstr(line, "PID") && strstr(line, "RSS"),
+	      "title: %s", line);
+	tui_column_span(COL_MINOR, &start, &width);
+	CHECK(!strncmp(line + start, "MINOR/s", (size_t)width), "span %d+%d in %s",
+	      start, width, line);
+	tui_row_line(line, sizeof(line), &rows[1]);
+	CHECK(strlen(line) <= 80, "row is %zu wide: %s", strlen(line), line);
+	CHECK(strstr(line, "200") && strstr(line, "alpha") && strstr(line, "12.3k") &&
+	      strstr(line, "1.7us") && strstr(line, "45us") && strstr(line, "20M"),
+	      "row: %s", line);
+}
+
+static void sort_follows_the_column(void)
+{
+	struct tui_row rows[3];
+
+	make_rows(rows);
+	tui_sort(rows, 3, COL_MINOR);
+	CHECK(rows[0].view->rate[KIND_MINOR] == 12345 &&
+	      rows[2].view->rate[KIND_MINOR] == 10, "minor not largest first");
+	tui_sort(rows, 3, COL_COMM);
+	CHECK(!strcmp(rows[0].view->record->comm, "alpha") &&
+	      !strcmp(rows[2].view->record->comm, "zeta"), "comm not in order");
+	tui_sort(rows, 3, COL_PID);
+	CHECK(rows[0].view->record->tgid == 100 && rows[2].view->record->tgid == 300,
+	      "pid not in order");
+	for (int c = 0; c < NR_TUI_COLUMNS; c++)
+		CHECK(tui_column_for_key(tui_column_key(c)) == c, "key of column %d", c);
+	CHECK(tui_column_for_key('q') < 0, "q sorts");
+}
+
+static void histogram_lines_and_marks(void)
+{
+	static __u64 minor[HIST_BUCKETS], major[HIST_BUCKETS];
+	struct tui_hist_line lines[HIST_MAX_POW2 + 2];
+	size_t n;
+
+	minor[hist_bucket(1500)] = 1000;	/* line [1024, 2048) ns */
+	major[hist_bucket(100000)] = 10;	/* line [65536, 131072) ns */
+	n = tui_hist_layout(minor, major, 20, lines, 40);
+	CHECK(n == 7, "%zu lines, want 1024 ns to 65536 ns: 7", n);
+	CHECK(lines[0].low_ns == 1024 && lines[0].minor == 1000 &&
+	      lines[0].minor_bar == 20 && !lines[0].major, "first line wrong");
+	CHECK(!strcmp(lines[0].marks, "p50 p99"), "marks %s", lines[0].marks);
+	CHECK(lines[6].low_ns == 65536 && lines[6].major == 10 &&
+	      lines[6].major_bar > 0 && lines[6].major_bar < 20 &&
+	      !strcmp(lines[6].marks, "max"), "last line wrong");
+	CHECK(!strcmp(lines[6].landmark, "~ SSD read"), "landmark %s", lines[6].landmark);
+	for (size_t i = 1; i < 6; i++)
+		CHECK(!lines[i].minor && !lines[i].major && !lines[i].minor_bar,
+		      "line %zu not empty", i);
+	n = tui_hist_layout(minor, major, 20, lines, 3);
+	CHECK(n == 3 && lines[2].low_ns == 65536, "clipping dropped the slowest");
+	memset(minor, 0, sizeof(minor));
+	memset(major, 0, sizeof(major));
+	CHECK(tui_hist_layout(minor, major, 20, lines, 40) == 0, "empty histogram drew");
+}
+
+static void sparkline_scales_to_its_peak(void)
+{
+	const double samples[] = { 0, 5, 10 };
+	char out[8];
+
+	tui_sparkline(samples, 3, out, sizeof(out));
+	CHECK(!strcmp(out, " =#"), "sparkline '%s'", out);
+	tui_sparkline(samples, 3, out, 3);
+	CHECK(!strcmp(out, "=#"), "narrow sparkline '%s' (keeps the newest)", out);
+}
+
+int main(void)
+{
+	check.binary = "test_tui_layout";
+	RUN(lines_fit_80_columns);
+	RUN(sort_follows_the_column);
+	RUN(histogram_lines_and_marks);
+	RUN(sparkline_scales_to_its_peak);
+	return check.failures ? 1 : 0;
+}
