@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hist.h"
+#include "render_text.h"
 #include "tui_layout.h"
 
 static const struct {
@@ -112,21 +113,17 @@ static void format_rate(char *buf, size_t size, double value)
 		snprintf(buf, size, "%.1fM", value / 1e6);
 }
 
-/* "812ns", "1.7us", "45us", "1.2ms", "35ms", "1.3s": at most 6. */
+/* format_ns() without its space: "812ns", "1.7us", "45us", "35.2ms". */
 static void format_latency(char *buf, size_t size, __u64 ns)
 {
-	if (ns < 1000)
-		snprintf(buf, size, "%lluns", (unsigned long long)ns);
-	else if (ns < 10000)
-		snprintf(buf, size, "%.1fus", ns / 1e3);
-	else if (ns < 1000000)
-		snprintf(buf, size, "%.0fus", ns / 1e3);
-	else if (ns < 10000000)
-		snprintf(buf, size, "%.1fms", ns / 1e6);
-	else if (ns < 1000000000)
-		snprintf(buf, size, "%.0fms", ns / 1e6);
-	else
-		snprintf(buf, size, "%.1fs", ns / 1e9);
+	char spaced[16];
+	size_t at = 0;
+
+	format_ns(spaced, sizeof(spaced), ns);
+	for (const char *c = spaced; *c && at + 1 < size; c++)
+		if (*c != ' ')
+			buf[at++] = *c;
+	buf[at] = '\0';
 }
 
 /* "512K", "12M", "1.2G". */
