@@ -65,6 +65,7 @@ static bool parse_long(const char *text, long min, long max, long *out)
 	return true;
 }
 
+/* A non-negative decimal up to max, nothing else in the string. */
 static bool parse_decimal(const char *text, double max, double *out)
 {
 	char *end;
