@@ -50,18 +50,27 @@ unpack_kernel() {
 	echo "$dir"
 }
 
-# Copy files into the image at the same path, with every shared library
-# they load (ldd resolves them on this host, the image mirrors the paths).
-copy_with_libs() {
+# Copy into the image every shared library the files load, at the same
+# path (ldd resolves them on this host, the image mirrors the paths).
+copy_libs_of() {
 	local image=$1 file lib
 	shift
 	for file in "$@"; do
-		install -D "$file" "$image$file" || return 1
 		for lib in $(ldd "$file" 2>/dev/null | grep -o '/[^ ]*'); do
 			[ -e "$image$lib" ] || install -D "$(realpath "$lib")" "$image$lib" ||
 				return 1
 		done
 	done
+}
+
+# The files themselves too, at the same path.
+copy_with_libs() {
+	local image=$1 file
+	shift
+	for file in "$@"; do
+		install -D "$file" "$image$file" || return 1
+	done
+	copy_libs_of "$image" "$@"
 }
 
 build_image() {
@@ -111,7 +120,8 @@ build_image() {
 		--exclude=./lib2to3 --exclude=./ensurepip --exclude=./distutils \
 		--exclude=./pydoc_data --exclude='./config-*' --exclude=./site-packages \
 		--exclude=./dist-packages -cf - . | tar -C "$image$stdlib" -xf - || return 1
-	copy_with_libs "$image" "$stdlib"/lib-dynload/*.so >/dev/null || return 1
+	# The tar copied the extension modules; add the libraries they load.
+	copy_libs_of "$image" "$stdlib"/lib-dynload/*.so || return 1
 
 	# The project, laid out as in the source tree so the tests run as-is.
 	mkdir -p "$image/pfwatch/tests" "$image/pfwatch/build/asan" &&
