@@ -56,7 +56,7 @@ void render_interval(FILE *out, const struct aggregate *agg,
 		const struct view_row *row = &rows[i];
 
 		fprintf(out, "%8u %-16s %10.0f %9.0f %9.0f %9s %9s %11.2f\n",
-			row->record->tgid, row->record->comm,
+			row->tgid, row->comm,
 			row->rate[KIND_MINOR], row->rate[KIND_MAJOR],
 			row->rate[KIND_INVALID] + row->rate[KIND_ERROR],
 			format_ns(p50, sizeof(p50), hist_percentile(row->hist, 0.50)),

@@ -56,8 +56,8 @@ static double sort_value(const struct tui_row *row, enum tui_column by)
 /* qsort has no context argument: one comparison per kind of column. */
 static int by_pid(const void *a, const void *b)
 {
-	__u32 x = ((const struct tui_row *)a)->view->record->tgid;
-	__u32 y = ((const struct tui_row *)b)->view->record->tgid;
+	__u32 x = ((const struct tui_row *)a)->view->tgid;
+	__u32 y = ((const struct tui_row *)b)->view->tgid;
 
 	return x < y ? -1 : x > y;
 }
@@ -72,8 +72,8 @@ static int by_user(const void *a, const void *b)
 
 static int by_comm(const void *a, const void *b)
 {
-	int order = strcmp(((const struct tui_row *)a)->view->record->comm,
-			   ((const struct tui_row *)b)->view->record->comm);
+	int order = strcmp(((const struct tui_row *)a)->view->comm,
+			   ((const struct tui_row *)b)->view->comm);
 
 	return order ? order : by_pid(a, b);
 }
@@ -175,7 +175,7 @@ void tui_row_line(char *buf, size_t size, const struct tui_row *row)
 	else
 		snprintf(rss, sizeof(rss), "-");
 	snprintf(buf, size, "%7u %-7.7s %-11.11s %7s %7s %7s %6s %6s %7.2f %6s",
-		 v->record->tgid, row->user, v->record->comm, minor, major,
+		 v->tgid, row->user, v->comm, minor, major,
 		 invalid, p50, p99, v->fault_ms_per_s, rss);
 }
 

@@ -10,7 +10,8 @@ static void row_fill(struct view_row *row, const struct process_record *record,
 	__u64 sum_ns = 0;
 
 	memset(row, 0, sizeof(*row));
-	row->record = record;
+	row->tgid = record->tgid;
+	memcpy(row->comm, record->comm, COMM_LEN);
 	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
 		__u64 count = now->count[c] - (then ? then->count[c] : 0);
 
@@ -40,7 +41,7 @@ static int busiest_first(const void *a, const void *b)
 		return x->fault_ms_per_s < y->fault_ms_per_s ? 1 : -1;
 	if (x_rate != y_rate)
 		return x_rate < y_rate ? 1 : -1;
-	return x->record->tgid < y->record->tgid ? -1 : 1;
+	return x->tgid < y->tgid ? -1 : 1;
 }
 
 struct view_row *view_rows(const struct aggregate *agg, double interval_s,

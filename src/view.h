@@ -8,8 +8,11 @@
 #include <stddef.h>
 #include "aggregate.h"
 
+/* Copies, not pointers: a live screen keeps rows across syncs that may
+ * free the records they came from. */
 struct view_row {
-	const struct process_record *record;
+	__u32 tgid;
+	char comm[COMM_LEN];
 	double rate[4];			/* faults/s by enum class_kind */
 	double fault_ms_per_s;		/* time in faults */
 	__u64 hist[HIST_BUCKETS];	/* minor and major faults only */

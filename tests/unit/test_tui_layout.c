@@ -4,7 +4,6 @@
 #include "hist.h"
 #include "tui_layout.h"
 
-static struct process_record records[3];
 static struct view_row views[3];
 
 static void make_rows(struct tui_row rows[3])
@@ -13,11 +12,9 @@ static void make_rows(struct tui_row rows[3])
 	static const double minor[] = { 10, 12345, 500 };
 
 	for (int i = 0; i < 3; i++) {
-		memset(&records[i], 0, sizeof(records[i]));
-		records[i].tgid = 300 - (__u32)i * 100;
-		snprintf(records[i].comm, COMM_LEN, "%s", comms[i]);
 		memset(&views[i], 0, sizeof(views[i]));
-		views[i].record = &records[i];
+		views[i].tgid = 300 - (__u32)i * 100;
+		snprintf(views[i].comm, COMM_LEN, "%s", comms[i]);
 		views[i].rate[KIND_MINOR] = minor[i];
 		views[i].fault_ms_per_s = minor[i] / 1000;
 		memset(&rows[i], 0, sizeof(rows[i]));
@@ -60,10 +57,10 @@ static void sort_follows_the_column(void)
 	CHECK(rows[0].view->rate[KIND_MINOR] == 12345 &&
 	      rows[2].view->rate[KIND_MINOR] == 10, "minor not largest first");
 	tui_sort(rows, 3, COL_COMM);
-	CHECK(!strcmp(rows[0].view->record->comm, "alpha") &&
-	      !strcmp(rows[2].view->record->comm, "zeta"), "comm not in order");
+	CHECK(!strcmp(rows[0].view->comm, "alpha") &&
+	      !strcmp(rows[2].view->comm, "zeta"), "comm not in order");
 	tui_sort(rows, 3, COL_PID);
-	CHECK(rows[0].view->record->tgid == 100 && rows[2].view->record->tgid == 300,
+	CHECK(rows[0].view->tgid == 100 && rows[2].view->tgid == 300,
 	      "pid not in order");
 	for (int c = 0; c < NR_TUI_COLUMNS; c++)
 		CHECK(tui_column_for_key(tui_column_key(c)) == c, "key of column %d", c);
