@@ -19,13 +19,13 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
 
 # Userspace rooms; main.c is the only one the unit tests leave out.
-LIB_SRCS := options.c probe.c loader.c collect.c aggregate.c hist.c proc_maps.c view.c tui_layout.c \
+LIB_SRCS := options.c probe.c loader.c collect.c aggregate.c hist.c proc_maps.c proc_status.c view.c tui_layout.c \
 	json_writer.c render_text.c export_json.c run_command.c
 LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
 
-UNIT_TESTS := test_hist test_json_writer test_proc_maps test_aggregate test_tui_layout
+UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_tui_layout
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 

@@ -168,8 +168,13 @@ void tui_row_line(char *buf, size_t size, const struct tui_row *row)
 	format_rate(major, sizeof(major), v->rate[KIND_MAJOR]);
 	format_rate(invalid, sizeof(invalid),
 		    v->rate[KIND_INVALID] + v->rate[KIND_ERROR]);
-	format_latency(p50, sizeof(p50), row->p50_ns);
-	format_latency(p99, sizeof(p99), row->p99_ns);
+	if (hist_count(v->hist)) {
+		format_latency(p50, sizeof(p50), row->p50_ns);
+		format_latency(p99, sizeof(p99), row->p99_ns);
+	} else {	/* only invalid faults, which have no latency */
+		snprintf(p50, sizeof(p50), "-");
+		snprintf(p99, sizeof(p99), "-");
+	}
 	if (row->rss_kib)
 		format_kib(rss, sizeof(rss), row->rss_kib);
 	else
@@ -281,4 +286,39 @@ void tui_sparkline(const double *samples, size_t nr_samples, char *out,
 		out[i] = levels[level < 0 ? 0 : level > 7 ? 7 : level];
 	}
 	out[n] = '\0';
+}
+
+void tui_hist_title(char *buf, size_t size, int bar_width)
+{
+	snprintf(buf, size, "%7s %-*s %-*s %6s %6s", "LATENCY", bar_width,
+		 "minor (=)", bar_width, "major (#)", "MINOR", "MAJOR");
+}
+
+void tui_hist_text(char *buf, size_t size, const struct tui_hist_line *line,
+		   int bar_width)
+{
+	char low[16], minor[16], major[16], minor_bar[256], major_bar[256];
+	int minor_len, major_len;
+
+	if (bar_width > (int)sizeof(minor_bar) - 1)
+		bar_width = (int)sizeof(minor_bar) - 1;
+	minor_len = line->minor_bar < bar_width ? line->minor_bar : bar_width;
+	major_len = line->major_bar < bar_width ? line->major_bar : bar_width;
+	format_latency(low, sizeof(low), line->low_ns);
+	format_rate(minor, sizeof(minor), (double)line->minor);
+	format_rate(major, sizeof(major), (double)line->major);
+	memset(minor_bar, '=', (size_t)minor_len);
+	minor_bar[minor_len] = '\0';
+	memset(major_bar, '#', (size_t)major_len);
+	major_bar[major_len] = '\0';
+	snprintf(buf, size, "%7s %-*s %-*s %6s %6s %s%s%s", low, bar_width,
+		 minor_bar, bar_width, major_bar, line->minor ? minor : "",
+		 line->major ? major : "", line->marks,
+		 *line->marks && *line->landmark ? " " : "", line->landmark);
+}
+
+void tui_hist_bar_starts(int bar_width, int *minor_at, int *major_at)
+{
+	*minor_at = 8;
+	*major_at = 8 + bar_width + 1;
 }

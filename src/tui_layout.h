@@ -49,6 +49,16 @@ struct tui_hist_line {
 size_t tui_hist_layout(const __u64 *minor, const __u64 *major, int bar_width,
 		       struct tui_hist_line *out, size_t max_lines);
 
+/*
+ * A histogram line as text: its latency, the minor bar ('='), the major
+ * bar ('#'), both counts, the marks and the landmark. Bars never exceed
+ * the line's own bar width; tui_hist_bar_starts() says where they begin.
+ */
+void tui_hist_text(char *buf, size_t size, const struct tui_hist_line *line,
+		   int bar_width);
+void tui_hist_title(char *buf, size_t size, int bar_width);
+void tui_hist_bar_starts(int bar_width, int *minor_at, int *major_at);
+
 /* The last samples as one character each, scaled to their maximum. */
 void tui_sparkline(const double *samples, size_t nr_samples, char *out,
 		   size_t size);

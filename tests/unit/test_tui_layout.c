@@ -17,6 +17,7 @@ static void make_rows(struct tui_row rows[3])
 		snprintf(views[i].comm, COMM_LEN, "%s", comms[i]);
 		views[i].rate[KIND_MINOR] = minor[i];
 		views[i].fault_ms_per_s = minor[i] / 1000;
+		views[i].hist[hist_bucket(1700)] = 1;
 		memset(&rows[i], 0, sizeof(rows[i]));
 		rows[i].view = &views[i];
 		snprintf(rows[i].user, sizeof(rows[i].user), "root");
@@ -94,6 +95,50 @@ static void histogram_lines_and_marks(void)
 	CHECK(tui_hist_layout(minor, major, 20, lines, 40) == 0, "empty histogram drew");
 }
 
+static void histogram_text_lines(void)
+{
+	static __u64 minor[HIST_BUCKETS], major[HIST_BUCKETS];
+	struct tui_hist_line lines[HIST_MAX_POW2 + 2];
+	char text[256], title[256];
+	int minor_at, major_at;
+	size_t n;
+
+	minor[hist_bucket(700)] = 12345;	/* line [512, 1024) ns */
+	major[hist_bucket(9000000)] = 3;	/* line [8.4, 16.8) ms */
+	n = tui_hist_layout(minor, major, 15, lines, 40);
+	CHECK(n == 15, "%zu lines", n);
+	tui_hist_bar_starts(15, &minor_at, &major_at);
+	tui_hist_title(title, sizeof(title), 15);
+	CHECK(strlen(title) <= 80 && !strncmp(title + minor_at, "minor", 5) &&
+	      !strncmp(title + major_at, "major", 5), "title: %s", title);
+	tui_hist_text(text, sizeof(text), &lines[0], 15);
+	CHECK(strlen(text) <= 80, "line is %zu wide: %s", strlen(text), text);
+	CHECK(!strncmp(text, "  512ns ", 8) &&
+	      !strncmp(text + minor_at, "===============", 15) &&
+	      text[major_at] == ' ' && strstr(text, "12.3k") &&
+	      strstr(text, "p50 p99 ~ minor fault"), "fast line: %s", text);
+	tui_hist_text(text, sizeof(text), &lines[n - 1], 15);
+	CHECK(text[minor_at] == ' ' && text[major_at] == '#' &&
+	      strstr(text, "8.4ms") && strstr(text, "max ~ disk read"),
+	      "slow line: %s", text);
+	tui_hist_text(text, sizeof(text), &lines[0], 4);
+	CHECK(!strncmp(text + minor_at, "==== ", 5), "bar not clipped: %s", text);
+}
+
+static void row_without_latency_shows_dashes(void)
+{
+	struct tui_row rows[3];
+	char line[256];
+
+	make_rows(rows);
+	views[0].rate[KIND_MINOR] = 0;
+	views[0].rate[KIND_INVALID] = 2;
+	memset(views[0].hist, 0, sizeof(views[0].hist));
+	rows[0].p50_ns = rows[0].p99_ns = 0;
+	tui_row_line(line, sizeof(line), &rows[0]);
+	CHECK(strstr(line, " - ") && !strstr(line, "0ns"), "row: %s", line);
+}
+
 static void sparkline_scales_to_its_peak(void)
 {
 	const double samples[] = { 0, 5, 10 };
@@ -111,6 +156,8 @@ int main(void)
 	RUN(lines_fit_80_columns);
 	RUN(sort_follows_the_column);
 	RUN(histogram_lines_and_marks);
+	RUN(histogram_text_lines);
+	RUN(row_without_latency_shows_dashes);
 	RUN(sparkline_scales_to_its_peak);
 	return check.failures ? 1 : 0;
 }
