@@ -11,6 +11,9 @@
  *   segv_accerr  N writes to a read-only page                   (SIGSEGV)
  *   sigbus       N reads past the end of a truncated file       (SIGBUS)
  *
+ * --repeat R runs the scenario R times, --pause-ms MS apart: a steady
+ * load for the live view's tests, still N faults per round.
+ *
  * Around its measured loop only, faultgen reads getrusage and prints
  * "scenario=NAME n=N minflt=M majflt=J": the kernel's own proof that the
  * loop made exactly N faults of the expected kind.
@@ -92,6 +95,7 @@ static void anon_zero(const struct scenario_context *ctx)
 	for (long i = 0; i < ctx->n; i++)
 		mem[(size_t)i * ctx->page] = 1;
 	report(ctx, &before);
+	munmap((void *)mem, (size_t)ctx->n * ctx->page);
 }
 
 static void cow(const struct scenario_context *ctx)
@@ -117,6 +121,7 @@ static void cow(const struct scenario_context *ctx)
 		die(ctx, "waitpid");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		exit(1);
+	munmap((void *)mem, (size_t)ctx->n * ctx->page);
 }
 
 /* A file of @pages pages in ctx->dir, unlinked at once: gone at exit. */
@@ -182,6 +187,7 @@ static void touch_file_pages(const struct scenario_context *ctx, int fd)
 		sink ^= mem[(size_t)i * FILE_STRIDE_PAGES * ctx->page];
 	report(ctx, &before);
 	(void)sink;
+	munmap((void *)mem, pages * ctx->page);
 }
 
 static void file_cached(const struct scenario_context *ctx)
@@ -331,7 +337,8 @@ static const struct {
 
 static void usage(void)
 {
-	fputs("usage: faultgen [--dir DIR] [--start-after-ms MS] SCENARIO N\n"
+	fputs("usage: faultgen [--dir DIR] [--start-after-ms MS] [--repeat R] [--pause-ms MS]\n"
+	      "                SCENARIO N\n"
 	      "scenarios:", stderr);
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(stderr, " %s", scenarios[i].name);
@@ -351,10 +358,18 @@ static long parse_number(const char *text, long max)
 	return value;
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec delay = { ms / 1000, ms % 1000 * 1000000 };
+
+	while (nanosleep(&delay, &delay) && errno == EINTR)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	struct scenario_context ctx = { .dir = "/tmp" };
-	long start_after_ms = 0;
+	long start_after_ms = 0, repeat = 1, pause_ms = 0;
 	int arg = 1;
 
 	for (; arg + 1 < argc && !strncmp(argv[arg], "--", 2); arg += 2) {
@@ -362,6 +377,10 @@ int main(int argc, char **argv)
 			ctx.dir = argv[arg + 1];
 		else if (!strcmp(argv[arg], "--start-after-ms"))
 			start_after_ms = parse_number(argv[arg + 1], 3600000);
+		else if (!strcmp(argv[arg], "--repeat"))
+			repeat = parse_number(argv[arg + 1], 1000000);
+		else if (!strcmp(argv[arg], "--pause-ms"))
+			pause_ms = parse_number(argv[arg + 1], 3600000);
 		else
 			usage();
 	}
@@ -372,16 +391,16 @@ int main(int argc, char **argv)
 	ctx.page = (size_t)sysconf(_SC_PAGESIZE);
 	if (ctx.n < 1)
 		usage();
-	if (start_after_ms) {
-		struct timespec delay = { start_after_ms / 1000,
-					  start_after_ms % 1000 * 1000000 };
-
-		while (nanosleep(&delay, &delay) && errno == EINTR)
-			;
-	}
+	if (repeat < 1)
+		usage();
+	sleep_ms(start_after_ms);
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		if (!strcmp(ctx.name, scenarios[i].name)) {
-			scenarios[i].run(&ctx);
+			for (long round = 0; round < repeat; round++) {
+				if (round)
+					sleep_ms(pause_ms);
+				scenarios[i].run(&ctx);
+			}
 			return 0;
 		}
 	}
