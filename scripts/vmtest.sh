@@ -126,7 +126,7 @@ build_image() {
 	# The project, laid out as in the source tree so the tests run as-is.
 	mkdir -p "$image/pfwatch/tests" "$image/pfwatch/build/asan" &&
 	cp "$root_dir/VERSION" "$image/pfwatch/" &&
-	cp "$root_dir/tests/integration.py" "$image/pfwatch/tests/" &&
+	cp "$root_dir/tests/integration.py" "$root_dir/tests/harness.py" "$image/pfwatch/tests/" &&
 	cp "$build/pfwatch" "$build/faultgen" "$image/pfwatch/build/" &&
 	cp "$build/asan/pfwatch" "$image/pfwatch/build/asan/" || return 1
 

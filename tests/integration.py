@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 
+from harness import Skip, Suite
+
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 PFWATCH = os.path.join(BUILD, "pfwatch")
 PFWATCH_ASAN = os.path.join(BUILD, "asan", "pfwatch")
@@ -38,39 +40,8 @@ MAJOR = ("file_read", "swap_in")
 MINOR = ("anon_zero", "cow", "file_cached")
 INVALID = ("segv_maperr", "segv_accerr", "sigbus")
 
-results = []
-
-
-def report(kind, name, why=""):
-    line = f"{kind} integration/{name}" + (f": {why}" if why else "")
-    print(line, flush=True)
-    results.append(kind)
-
-
-def test(func):
-    def run():
-        try:
-            why = func()
-        except AssertionError as e:
-            report("FAIL", func.__name__, str(e))
-            return
-        except Skip as e:
-            report("SKIP", func.__name__, str(e))
-            return
-        except Exception as e:  # a crash of the test itself is a failure
-            report("FAIL", func.__name__, f"{type(e).__name__}: {e}")
-            return
-        report("PASS", func.__name__, why or "")
-    run.__name__ = func.__name__
-    TESTS.append(run)
-    return func
-
-
-class Skip(Exception):
-    pass
-
-
-TESTS = []
+SUITE = Suite("integration")
+test = SUITE.test
 
 
 def pfwatch_argv(args, binary=PFWATCH):
@@ -589,11 +560,5 @@ def help_and_version():
         assert r.returncode == 0 and f.read().strip() in r.stdout
 
 
-def main():
-    for t in TESTS:
-        t()
-    return 1 if "FAIL" in results else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(SUITE.main())
