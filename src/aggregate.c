@@ -192,7 +192,7 @@ void aggregate_add_invalid(struct aggregate *agg, const struct invalid_fault *fa
 }
 
 /* The newest record of a tgid: a reused PID shadows the older process. */
-struct process_record *aggregate_find(struct aggregate *agg, __u32 tgid)
+struct process_record *aggregate_find(const struct aggregate *agg, __u32 tgid)
 {
 	for (size_t i = agg->nr_records; i-- > 0;)
 		if (agg->records[i]->tgid == tgid)

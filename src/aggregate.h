@@ -95,7 +95,7 @@ int aggregate_update_slot(struct aggregate *agg, __u32 slot,
  */
 int aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited);
 void aggregate_add_invalid(struct aggregate *agg, const struct invalid_fault *fault);
-struct process_record *aggregate_find(struct aggregate *agg, __u32 tgid);
+struct process_record *aggregate_find(const struct aggregate *agg, __u32 tgid);
 
 /* Sums over classes of one kind, and over all processes. */
 __u64 stats_kind_count(const struct fault_stats *stats, enum class_kind kind);

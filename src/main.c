@@ -1,6 +1,7 @@
 /* pfwatch: entry point and the two run loops (monitor, run a command). */
 #include <errno.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "options.h"
 #include "probe.h"
 #include "render_text.h"
+#include "render_tui.h"
 #include "run_command.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -191,6 +193,117 @@ static int monitor(struct session *s)
 	return err;
 }
 
+/* The live screen needs a person at a terminal and a periodic view. */
+static bool wants_live_view(const struct options *opts)
+{
+	return !opts->batch && !opts->command && !opts->stream_faults &&
+	       opts->interval_s > 0 && isatty(STDIN_FILENO) &&
+	       isatty(STDOUT_FILENO);
+}
+
+static struct live_status live_status_now(const struct session *s)
+{
+	return (struct live_status){
+		.uptime_s = monotonic_s() - s->started,
+		.lost = tracer_diag(&s->tracer, DIAG_RINGBUF_DROPS),
+	};
+}
+
+/* Waits for a key or the timeout; false when the terminal is gone. */
+static bool wait_for_key(int timeout_ms, int *err)
+{
+	struct pollfd keys = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	if (poll(&keys, 1, timeout_ms) < 0) {
+		if (errno != EINTR)
+			*err = -errno;
+		return true;
+	}
+	return !(keys.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* One view: rates since the last, then the counts become the new base. */
+static int live_view(struct session *s, struct live_screen *screen,
+		     double since)
+{
+	int err = collector_sync(&s->collector);
+
+	if (!err)
+		err = live_update(screen, since);
+	return err ? err : aggregate_mark_shown(&s->agg);
+}
+
+/* System-wide or -p on a terminal: the full-screen view until q. */
+static int monitor_live(struct session *s, struct live_screen *screen)
+{
+	double interval = s->opts.interval_s;
+	double deadline = s->opts.duration_s ? s->started + s->opts.duration_s : 0;
+	double next_view = s->started + interval, last_view = s->started;
+	struct live_status status = live_status_now(s);
+	bool pids_gone = false;
+	int err = 0;
+
+	live_draw(screen, &status);
+	while (!stop_signal && !err) {
+		double now = monotonic_s(), wake = next_view;
+		enum live_action action;
+
+		if (deadline && deadline < wake)
+			wake = deadline;
+		if (wake > now + 0.1)
+			wake = now + 0.1;	/* events arrive without wakeups */
+		if (!wait_for_key(wake > now ? (int)((wake - now) * 1000) + 1 : 0,
+				  &err))
+			break;
+		if (!err)
+			err = collector_poll(&s->collector, 0);
+		action = live_keys(screen);
+		if (err || action == LIVE_QUIT)
+			break;
+		now = monotonic_s();
+		if (now >= next_view) {
+			if (!live_paused(screen)) {
+				err = live_view(s, screen, now - last_view);
+				last_view = now;
+			}
+			next_view += interval;
+			if (next_view < now)
+				next_view = now + interval;
+			action = LIVE_REDRAW;
+		}
+		if (action == LIVE_REDRAW) {
+			status = live_status_now(s);
+			live_draw(screen, &status);
+		}
+		if (deadline && now >= deadline)
+			break;
+		pids_gone = all_pids_gone(&s->opts);
+		if (pids_gone)
+			break;
+	}
+	live_close(screen);
+	if (pids_gone)
+		fprintf(stderr, "pfwatch: the traced process%s exited\n",
+			s->opts.nr_pids > 1 ? "es have" : " has");
+	return err;
+}
+
+static int monitor_terminal(struct session *s)
+{
+	const char *no_color = getenv("NO_COLOR");
+	struct live_settings settings = {
+		.color = !s->opts.no_color && !(no_color && *no_color),
+		.pick = s->opts.nr_pids == 1 ? s->opts.pids[0] : 0,
+		.interval_s = s->opts.interval_s,
+		.backend = s->run.backend,
+		.kernel = s->run.kernel,
+	};
+	struct live_screen *screen = live_open(&settings, &s->agg);
+
+	/* A terminal ncurses does not know still gets the text tables. */
+	return screen ? monitor_live(s, screen) : monitor(s);
+}
+
 /* pfwatch -- CMD: trace until CMD exits, then attach the kernel's rusage. */
 static int run_command(struct session *s)
 {
@@ -316,7 +429,12 @@ int main(int argc, char **argv)
 		render_fault_header(stdout);
 		fflush(stdout);	/* before the command's own output */
 	}
-	err = s.opts.command ? run_command(&s) : monitor(&s);
+	if (s.opts.command)
+		err = run_command(&s);
+	else if (wants_live_view(&s.opts))
+		err = monitor_terminal(&s);
+	else
+		err = monitor(&s);
 	if (err == -EXIT_USAGE) {
 		status = EXIT_USAGE;
 	} else {

@@ -20,11 +20,15 @@ static const char usage_text[] =
 "  -- COMMAND [ARGS]        run COMMAND, trace it and its descendants, print\n"
 "                           a summary when it exits; exit with its status\n"
 "\n"
-"Output:\n"
-"  -i, --interval SEC       print a table of the busiest processes every SEC\n"
-"                           (default 1; 0 prints only the final summary)\n"
+"Output (on a terminal, a live full-screen view; press ? in it for keys):\n"
+"  -i, --interval SEC       refresh the view every SEC (default 1); as plain\n"
+"                           text, a table of the busiest processes every SEC\n"
+"                           (0: only the final summary)\n"
+"  -b, --batch              plain text even on a terminal (as when stdout is\n"
+"                           a pipe or a file)\n"
+"      --no-color           no colours in the live view (also: NO_COLOR set)\n"
 "  -d, --duration SEC       stop after SEC seconds (default: until Ctrl-C)\n"
-"  -n, --top N              rows in the periodic table (default 10)\n"
+"  -n, --top N              rows in the plain-text table (default 10)\n"
 "  -o, --output FILE.json   write the final aggregate as JSON\n"
 "      --min-latency USEC   print every fault that took USEC microseconds or\n"
 "                           more as it happens (0: every fault); the\n"
@@ -39,8 +43,10 @@ static const char usage_text[] =
 "  -V, --version            version\n"
 "\n"
 "Examples:\n"
+"  pfwatch                        live view of the whole system\n"
 "  pfwatch -- make -j2            faults of a build, summarized at exit\n"
-"  pfwatch -p 1234 -d 30          30 s of one service, table every second\n"
+"  pfwatch -p 1234               live view opened on one service\n"
+"  pfwatch -b -p 1234 -d 30       30 s of it as text, a table every second\n"
 "  pfwatch -C postgres -o pg.json all postgres processes, saved as JSON\n"
 "  pfwatch -i 5                   the whole system, every 5 seconds\n";
 
@@ -129,7 +135,7 @@ const char *backend_name(enum backend backend)
 	}
 }
 
-enum long_only { OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY };
+enum long_only { OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY, OPT_NO_COLOR };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -142,6 +148,8 @@ static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "min-latency", required_argument, NULL, OPT_MIN_LATENCY },
+	{ "batch", no_argument, NULL, 'b' },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -215,6 +223,12 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 		}
 		opts->stream_faults = true;
 		return true;
+	case 'b':
+		opts->batch = true;
+		return true;
+	case OPT_NO_COLOR:
+		opts->no_color = true;
+		return true;
 	case 'v':
 		opts->verbose = true;
 		return true;
@@ -246,7 +260,7 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 	opterr = 0;	/* our own messages, in our own format */
 	optind = 1;
 	/* '+': stop at the first non-option, so CMD keeps its own options. */
-	while ((opt = getopt_long(argc, argv, "+p:t:C:i:d:n:o:vhV",
+	while ((opt = getopt_long(argc, argv, "+p:t:C:i:d:n:o:bvhV",
 				  long_options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);

@@ -24,6 +24,8 @@ struct options {
 	bool stream_faults;		/* --min-latency */
 	double min_latency_us;
 	bool verbose;
+	bool batch;			/* plain text even on a terminal */
+	bool no_color;
 	char **command;			/* pfwatch -- CMD ARGS: NULL-terminated */
 };
 

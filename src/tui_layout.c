@@ -100,8 +100,8 @@ void tui_sort(struct tui_row *rows, size_t nr_rows, enum tui_column by)
 	}
 }
 
-/* "812", "12.3k", "450k", "1.2M": a rate in at most 6 characters. */
-static void format_rate(char *buf, size_t size, double value)
+/* "812", "12.3k", "450k", "1.2M": a count or rate in at most 6 characters. */
+void tui_format_count(char *buf, size_t size, double value)
 {
 	if (value < 10000)
 		snprintf(buf, size, "%.0f", value);
@@ -164,9 +164,9 @@ void tui_row_line(char *buf, size_t size, const struct tui_row *row)
 	const struct view_row *v = row->view;
 	char minor[16], major[16], invalid[16], p50[16], p99[16], rss[16];
 
-	format_rate(minor, sizeof(minor), v->rate[KIND_MINOR]);
-	format_rate(major, sizeof(major), v->rate[KIND_MAJOR]);
-	format_rate(invalid, sizeof(invalid),
+	tui_format_count(minor, sizeof(minor), v->rate[KIND_MINOR]);
+	tui_format_count(major, sizeof(major), v->rate[KIND_MAJOR]);
+	tui_format_count(invalid, sizeof(invalid),
 		    v->rate[KIND_INVALID] + v->rate[KIND_ERROR]);
 	if (hist_count(v->hist)) {
 		format_latency(p50, sizeof(p50), row->p50_ns);
@@ -305,8 +305,8 @@ void tui_hist_text(char *buf, size_t size, const struct tui_hist_line *line,
 	minor_len = line->minor_bar < bar_width ? line->minor_bar : bar_width;
 	major_len = line->major_bar < bar_width ? line->major_bar : bar_width;
 	format_latency(low, sizeof(low), line->low_ns);
-	format_rate(minor, sizeof(minor), (double)line->minor);
-	format_rate(major, sizeof(major), (double)line->major);
+	tui_format_count(minor, sizeof(minor), (double)line->minor);
+	tui_format_count(major, sizeof(major), (double)line->major);
 	memset(minor_bar, '=', (size_t)minor_len);
 	minor_bar[minor_len] = '\0';
 	memset(major_bar, '#', (size_t)major_len);

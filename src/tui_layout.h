@@ -59,6 +59,9 @@ void tui_hist_text(char *buf, size_t size, const struct tui_hist_line *line,
 void tui_hist_title(char *buf, size_t size, int bar_width);
 void tui_hist_bar_starts(int bar_width, int *minor_at, int *major_at);
 
+/* "812", "12.3k", "450k", "1.2M": at most 6 characters. */
+void tui_format_count(char *buf, size_t size, double value);
+
 /* The last samples as one character each, scaled to their maximum. */
 void tui_sparkline(const double *samples, size_t nr_samples, char *out,
 		   size_t size);

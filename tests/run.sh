@@ -22,6 +22,7 @@ for t in "$build"/asan/tests/test_*; do
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run "$t"
 done
 run python3 tests/integration.py "$build"
+run python3 tests/live_view.py "$build"
 
 # The benchmark is not a timed test; a short run proves the script works.
 bench_smoke() {
