@@ -26,7 +26,7 @@ LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
 
-UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_tui_layout
+UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_view test_tui_layout
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
@@ -55,7 +55,7 @@ $(BUILD)/asan/pfwatch: $(BUILD)/asan/main.o $(ASAN_OBJS)
 	$(CC) $(CFLAGS) $(SANITIZE) $^ $(LIBS) -o $@
 
 $(BUILD)/faultgen: tests/faultgen.c | $(BUILD)
-	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $< -o $@
+	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $< -pthread -o $@
 
 $(BUILD)/faultstorm: bench/faultstorm.c | $(BUILD)
 	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $< -o $@

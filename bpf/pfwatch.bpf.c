@@ -55,6 +55,9 @@ struct task_state {
 	__u8 private_copy;	/* the fault copied a file page privately */
 	__s32 rss_events;	/* kernels before 6.2: the thread's RSS batch */
 	__s32 rss_base[NR_MM_COUNTERS];	/* at fault entry */
+	/* This thread's own counts: only it writes them, no atomics. */
+	__u64 thread_count[NR_FAULT_CLASSES];
+	__u64 thread_latency_ns;
 };
 
 /*
@@ -459,6 +462,8 @@ static __always_inline __u64 account(struct task_state *state, __u32 fault_class
 	} else {
 		diag_inc(DIAG_NO_ENTRY);
 	}
+	state->thread_count[fault_class]++;
+	state->thread_latency_ns += latency_ns;
 	if (stream_faults)
 		stream_fault(state, fault_class, latency_ns);
 	state->entry_ns = 0;
@@ -743,5 +748,27 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	event->slot = *slot;
 	event->exit_code = task->exit_code;
 	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* The traced threads' counts, read by userspace through an iterator. */
+SEC("iter/task")
+int dump_threads(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct thread_stats out = {};
+	struct task_state *state;
+
+	if (!task)
+		return 0;
+	state = bpf_task_storage_get(&task_states, task, 0, 0);
+	if (!state || state->filter != FILTER_TRACED)
+		return 0;
+	out.tid = task->pid;
+	out.tgid = task->tgid;
+	bpf_probe_read_kernel_str(out.comm, sizeof(out.comm), task->comm);
+	__builtin_memcpy(out.count, state->thread_count, sizeof(out.count));
+	out.latency_sum_ns = state->thread_latency_ns;
+	bpf_seq_write(ctx->meta->seq, &out, sizeof(out));
 	return 0;
 }

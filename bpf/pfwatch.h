@@ -160,6 +160,18 @@ struct fault_event {
 	struct fault_vma vma;
 };
 
+/*
+ * A traced thread's counts since pfwatch started, one record per thread
+ * from the thread iterator: the live view's per-thread rows.
+ */
+struct thread_stats {
+	__u32 tid;
+	__u32 tgid;
+	char comm[COMM_LEN];	/* the thread's own name */
+	__u64 count[NR_FAULT_CLASSES];
+	__u64 latency_sum_ns;
+};
+
 /* Which hook decides a fault's outcome. */
 enum backend {
 	BACKEND_AUTO,

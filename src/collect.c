@@ -2,9 +2,13 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect.h"
+#include "pfwatch.skel.h"
 #include "render_text.h"
 
 static bool listed(const struct exited_slot *list, size_t nr, __u32 slot)
@@ -237,4 +241,70 @@ int collector_sync(struct collector *collector)
 			remember_exit(collector, slot, stats->tgid);
 	}
 	return recycle_drained(collector);
+}
+
+static int by_tid(const void *a, const void *b)
+{
+	__u32 x = ((const struct thread_stats *)a)->tid;
+	__u32 y = ((const struct thread_stats *)b)->tid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The iterator's whole output; records may straddle read() calls. */
+static int read_all(int fd, char **out, size_t *size)
+{
+	size_t capacity = 64 * sizeof(struct thread_stats), used = 0;
+	char *buf = malloc(capacity), *bigger;
+	ssize_t got;
+
+	while (buf) {
+		if (used == capacity) {
+			bigger = realloc(buf, capacity * 2);
+			if (!bigger)
+				break;
+			buf = bigger;
+			capacity *= 2;
+		}
+		got = read(fd, buf + used, capacity - used);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			int err = -errno;
+
+			free(buf);
+			return err;
+		}
+		if (!got) {
+			*out = buf;
+			*size = used;
+			return 0;
+		}
+		used += (size_t)got;
+	}
+	free(buf);
+	return -ENOMEM;
+}
+
+int collector_read_threads(struct collector *collector,
+			   struct thread_stats **threads, size_t *nr_threads)
+{
+	struct bpf_link *link = collector->tracer->skel->links.dump_threads;
+	char *bytes = NULL;
+	size_t size = 0;
+	int fd, err;
+
+	if (!link)
+		return -ENOTSUP;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		return -errno;
+	err = read_all(fd, &bytes, &size);
+	close(fd);
+	if (err)
+		return err;
+	*threads = (struct thread_stats *)bytes;
+	*nr_threads = size / sizeof(**threads);
+	qsort(*threads, *nr_threads, sizeof(**threads), by_tid);
+	return 0;
 }

@@ -38,5 +38,11 @@ void collector_free(struct collector *collector);
 int collector_poll(struct collector *collector, int timeout_ms);
 /* Reads every slot into the aggregate and recycles exited ones. */
 int collector_sync(struct collector *collector);
+/*
+ * Every live traced thread's counts, sorted by TID, in a malloc'd array
+ * the caller frees; -errno on failure (-ENOTSUP: not loaded).
+ */
+int collector_read_threads(struct collector *collector,
+			   struct thread_stats **threads, size_t *nr_threads);
 
 #endif

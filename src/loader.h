@@ -17,6 +17,7 @@ struct tracer_config {
 	unsigned long long cgroup_id;	/* 0 for any */
 	bool stream_faults;		/* a ring buffer record per fault... */
 	unsigned long long stream_min_latency_ns;	/* ...this slow or slower */
+	bool thread_counts;		/* load the per-thread iterator */
 	bool verbose;
 };
 

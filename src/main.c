@@ -126,6 +126,14 @@ static int check_output(const char *path)
 	return err ? -1 : 0;
 }
 
+/* The live screen needs a person at a terminal and a periodic view. */
+static bool wants_live_view(const struct options *opts)
+{
+	return !opts->batch && !opts->command && !opts->stream_faults &&
+	       opts->interval_s > 0 && isatty(STDIN_FILENO) &&
+	       isatty(STDOUT_FILENO);
+}
+
 struct session {
 	struct options opts;
 	struct kernel_features features;
@@ -193,14 +201,6 @@ static int monitor(struct session *s)
 	return err;
 }
 
-/* The live screen needs a person at a terminal and a periodic view. */
-static bool wants_live_view(const struct options *opts)
-{
-	return !opts->batch && !opts->command && !opts->stream_faults &&
-	       opts->interval_s > 0 && isatty(STDIN_FILENO) &&
-	       isatty(STDOUT_FILENO);
-}
-
 static struct live_status live_status_now(const struct session *s)
 {
 	return (struct live_status){
@@ -226,10 +226,16 @@ static bool wait_for_key(int timeout_ms, int *err)
 static int live_view(struct session *s, struct live_screen *screen,
 		     double since)
 {
+	struct thread_stats *threads = NULL;
+	size_t nr_threads = 0;
 	int err = collector_sync(&s->collector);
 
-	if (!err)
-		err = live_update(screen, since);
+	if (err)
+		return err;
+	/* Per-thread rows are a bonus: without them the view goes on. */
+	if (collector_read_threads(&s->collector, &threads, &nr_threads))
+		threads = NULL;
+	err = live_update(screen, since, threads, nr_threads);
 	return err ? err : aggregate_mark_shown(&s->agg);
 }
 
@@ -381,6 +387,7 @@ static int prepare(struct session *s, struct tracer_config *config)
 	config->comm = s->opts.comm;
 	config->verbose = s->opts.verbose;
 	config->stream_faults = s->opts.stream_faults;
+	config->thread_counts = wants_live_view(&s->opts);
 	config->stream_min_latency_ns =
 		(unsigned long long)(s->opts.min_latency_us * 1000);
 	return 0;

@@ -29,6 +29,14 @@ struct user_name {
 	char name[16];
 };
 
+/* One view's rows: processes, or threads (H). */
+struct row_set {
+	struct view_row *views;
+	struct tui_row *rows;	/* point into views; sorted at each draw */
+	pid_t *ppids;		/* by view: the parent of the row's process */
+	size_t nr;
+};
+
 struct live_screen {
 	SCREEN *terminal;
 	const struct aggregate *agg;
@@ -37,27 +45,27 @@ struct live_screen {
 	bool color;
 	struct fault_stats *totals;	/* scratch for the system's pane */
 
-	/* The last view; rows point into views, ppids run parallel to views. */
-	struct view_row *views;
-	struct tui_row *rows;
-	pid_t *ppids;
-	size_t nr_rows;
+	/* The last view, and the thread snapshot it was taken from. */
+	struct row_set processes, threads;
+	struct thread_stats *thread_snapshot;	/* NULL: not available */
+	size_t nr_thread_snapshot;
 	bool have_view;
 	double rate[4], fault_ms_per_s;	/* all processes, last view */
 	double spark[SPARK_SAMPLES];	/* faults/s per view, oldest first */
 	size_t nr_spark;
 
 	/* What the rows on screen were at the last draw, for the cursor. */
-	__u32 *visible;
+	struct tui_row **visible;
 	size_t nr_visible;
 	size_t cursor;
-	__u32 cursor_tgid;
+	__u32 cursor_id;	/* tui_row_id() of the row under the cursor */
 
 	/* What the person asked for. */
 	enum tui_column sort;
 	char filter[COMM_LEN];
 	pid_t picked;
 	bool follow, paused, show_pane, help;
+	bool thread_rows;
 	bool prompting;
 	char prompt[COMM_LEN];
 	char message[96];
@@ -66,17 +74,27 @@ struct live_screen {
 	size_t nr_users;
 };
 
+static void free_rows(struct row_set *set)
+{
+	free(set->views);
+	free(set->rows);
+	free(set->ppids);
+	memset(set, 0, sizeof(*set));
+}
+
 static void free_view(struct live_screen *screen)
 {
-	free(screen->views);
-	free(screen->rows);
-	free(screen->ppids);
+	free_rows(&screen->processes);
+	free_rows(&screen->threads);
 	free(screen->visible);
-	screen->views = NULL;
-	screen->rows = NULL;
-	screen->ppids = NULL;
 	screen->visible = NULL;
-	screen->nr_rows = screen->nr_visible = 0;
+	screen->nr_visible = 0;
+}
+
+/* The rows on screen: threads after H, else processes. */
+static struct row_set *shown_rows(struct live_screen *screen)
+{
+	return screen->thread_rows ? &screen->threads : &screen->processes;
 }
 
 static void start_colors(struct live_screen *screen)
@@ -124,7 +142,7 @@ struct live_screen *live_open(const struct live_settings *settings,
 	screen->settings = *settings;
 	screen->sort = COL_FAULT_MS;
 	screen->picked = settings->pick;
-	screen->cursor_tgid = (__u32)settings->pick;
+	screen->cursor_id = (__u32)settings->pick;
 	screen->show_pane = settings->pick != 0;
 	if (uname(&names))
 		strcpy(screen->host, "?");
@@ -149,6 +167,7 @@ void live_close(struct live_screen *screen)
 	endwin();
 	delscreen(screen->terminal);
 	free_view(screen);
+	free(screen->thread_snapshot);
 	free(screen->totals);
 	free(screen);
 }
@@ -179,37 +198,61 @@ static const char *user_of(struct live_screen *screen, uid_t uid)
 	return user->name;
 }
 
-int live_update(struct live_screen *screen, double interval_s)
+/* Rows for @views, with what /proc says of each row's owner and size. */
+static int fill_rows(struct live_screen *screen, struct row_set *set,
+		     struct view_row *views, size_t n)
 {
-	size_t n;
-	struct view_row *views = view_rows(screen->agg, interval_s, &n);
-	size_t alloc = n ? n : 1;
-
-	free_view(screen);
-	screen->views = views;
-	screen->rows = calloc(alloc, sizeof(*screen->rows));
-	screen->ppids = calloc(alloc, sizeof(*screen->ppids));
-	screen->visible = calloc(alloc, sizeof(*screen->visible));
-	if (!views || !screen->rows || !screen->ppids || !screen->visible) {
-		free_view(screen);
+	set->views = views;
+	set->rows = calloc(n ? n : 1, sizeof(*set->rows));
+	set->ppids = calloc(n ? n : 1, sizeof(*set->ppids));
+	if (!views || !set->rows || !set->ppids)
 		return -ENOMEM;
-	}
-	screen->nr_rows = n;
+	set->nr = n;
 	for (size_t i = 0; i < n; i++) {
-		struct tui_row *row = &screen->rows[i];
+		struct tui_row *row = &set->rows[i];
 		struct proc_status status;
 
 		row->view = &views[i];
 		row->p50_ns = hist_percentile(views[i].hist, 0.50);
 		row->p99_ns = hist_percentile(views[i].hist, 0.99);
-		if (proc_status_read((pid_t)views[i].tgid, &status)) {
+		if (proc_status_read((pid_t)tui_row_id(row), &status)) {
 			strcpy(row->user, "-");	/* exited during the interval */
 			continue;
 		}
 		snprintf(row->user, sizeof(row->user), "%s",
 			 user_of(screen, status.uid));
 		row->rss_kib = status.rss_kib;
-		screen->ppids[i] = status.ppid;
+		set->ppids[i] = status.ppid;
+	}
+	return 0;
+}
+
+int live_update(struct live_screen *screen, double interval_s,
+		struct thread_stats *threads, size_t nr_threads)
+{
+	struct view_row *views, *thread_views = NULL;
+	size_t n, nr_thread_views = 0, most;
+	int err;
+
+	free_view(screen);
+	views = view_rows(screen->agg, interval_s, &n);
+	if (threads)
+		thread_views = view_thread_rows(threads, nr_threads,
+						screen->thread_snapshot,
+						screen->nr_thread_snapshot,
+						interval_s, &nr_thread_views);
+	free(screen->thread_snapshot);
+	screen->thread_snapshot = threads;
+	screen->nr_thread_snapshot = nr_threads;
+	err = fill_rows(screen, &screen->processes, views, n);
+	if (!err && threads)
+		err = fill_rows(screen, &screen->threads, thread_views,
+				nr_thread_views);
+	most = n > nr_thread_views ? n : nr_thread_views;
+	screen->visible = calloc(most ? most : 1, sizeof(*screen->visible));
+	if (err || !screen->visible) {
+		free_view(screen);
+		return -ENOMEM;
 	}
 	view_totals(views, n, screen->rate, &screen->fault_ms_per_s);
 	if (screen->nr_spark == SPARK_SAMPLES) {
@@ -229,9 +272,11 @@ static pid_t parent_of(const struct live_screen *screen, pid_t pid)
 {
 	struct proc_status status;
 
-	for (size_t i = 0; i < screen->nr_rows; i++)
-		if ((pid_t)screen->views[i].tgid == pid)
-			return screen->ppids[i];
+	const struct row_set *set = &screen->processes;
+
+	for (size_t i = 0; i < set->nr; i++)
+		if ((pid_t)set->views[i].tgid == pid)
+			return set->ppids[i];
 	return proc_status_read(pid, &status) ? 0 : status.ppid;
 }
 
@@ -335,7 +380,7 @@ static void draw_status(struct live_screen *screen)
 		put(3, 0, screen->message, A_BOLD);
 		return;
 	}
-	tui_title_line(title, sizeof(title));
+	tui_title_line(title, sizeof(title), screen->thread_rows);
 	tui_column_span(screen->sort, &start, &width);
 	while (title[start] == ' ' && width > 0) {
 		start++;
@@ -362,6 +407,7 @@ static void draw_help(void)
 		"  < >                  sort by the column left or right",
 		"  Up Down PgUp PgDn    move the cursor",
 		"  p                    pick the process under the cursor (again: unpick)",
+		"  H                    one row per thread (TID, thread name) or per process",
 		"  f                    only the picked process and its children",
 		"  /                    filter by command name (empty: no filter)",
 		"  h                    latency histogram pane (picked process or all)",
@@ -379,43 +425,52 @@ static void draw_help(void)
 }
 
 /* The table from @top, @height lines including its title. */
+static const char *empty_table_note(const struct live_screen *screen)
+{
+	if (!screen->have_view)
+		return "(the first view comes after one interval)";
+	if (screen->thread_rows && !screen->thread_snapshot)
+		return "(per-thread counts are not available on this kernel)";
+	if (screen->filter[0] || screen->follow)
+		return "(nothing that matches faulted in the last interval)";
+	return "(nothing faulted in the last interval)";
+}
+
 static void draw_table(struct live_screen *screen, int top, int height)
 {
+	struct row_set *set = shown_rows(screen);
 	char line[256];
 	int start, width;
 	size_t first = 0, shown;
 
-	tui_title_line(line, sizeof(line));
+	tui_title_line(line, sizeof(line), screen->thread_rows);
 	mvhline(top, 0, ' ' | A_REVERSE, COLS);
 	put(top, 0, line, A_REVERSE);
 	tui_column_span(screen->sort, &start, &width);
 	mvchgat(top, start, width, A_BOLD | A_UNDERLINE, 0, NULL);
 
-	tui_sort(screen->rows, screen->nr_rows, screen->sort);
+	tui_sort(set->rows, set->nr, screen->sort);
 	screen->nr_visible = 0;
-	for (size_t i = 0; i < screen->nr_rows; i++)
-		if (row_wanted(screen, &screen->rows[i]))
-			screen->visible[screen->nr_visible++] = i;
+	for (size_t i = 0; i < set->nr; i++)
+		if (row_wanted(screen, &set->rows[i]))
+			screen->visible[screen->nr_visible++] = &set->rows[i];
 	if (!screen->nr_visible) {
-		put(top + 1, 0, !screen->have_view ? "(the first view comes after one interval)"
-			       : screen->filter[0] || screen->follow
-			       ? "(no process that matches faulted in the last interval)"
-			       : "(no process faulted in the last interval)", A_NORMAL);
+		put(top + 1, 0, empty_table_note(screen), A_NORMAL);
 		return;
 	}
-	/* The cursor stays on its process when the order changes. */
+	/* The cursor stays on its row when the order changes. */
 	for (size_t i = 0; i < screen->nr_visible; i++)
-		if (screen->rows[screen->visible[i]].view->tgid == screen->cursor_tgid)
+		if (tui_row_id(screen->visible[i]) == screen->cursor_id)
 			screen->cursor = i;
 	if (screen->cursor >= screen->nr_visible)
 		screen->cursor = screen->nr_visible - 1;
-	screen->cursor_tgid = screen->rows[screen->visible[screen->cursor]].view->tgid;
+	screen->cursor_id = tui_row_id(screen->visible[screen->cursor]);
 
 	shown = (size_t)(height - 1);
 	if (screen->cursor >= shown)
 		first = screen->cursor - shown + 1;
 	for (size_t i = first; i < screen->nr_visible && i - first < shown; i++) {
-		const struct tui_row *row = &screen->rows[screen->visible[i]];
+		const struct tui_row *row = screen->visible[i];
 		attr_t attrs = A_NORMAL;
 
 		if (i == screen->cursor)
@@ -608,7 +663,7 @@ static void move_cursor(struct live_screen *screen, long by)
 	if (to >= (long)screen->nr_visible)
 		to = (long)screen->nr_visible - 1;
 	screen->cursor = (size_t)to;
-	screen->cursor_tgid = screen->rows[screen->visible[to]].view->tgid;
+	screen->cursor_id = tui_row_id(screen->visible[to]);
 }
 
 static void pick_under_cursor(struct live_screen *screen)
@@ -620,7 +675,8 @@ static void pick_under_cursor(struct live_screen *screen)
 			 "no process under the cursor to pick");
 		return;
 	}
-	pid = (pid_t)screen->rows[screen->visible[screen->cursor]].view->tgid;
+	/* On a thread row: its process. */
+	pid = (pid_t)screen->visible[screen->cursor]->view->tgid;
 	if (pid == screen->picked) {
 		screen->picked = 0;
 		screen->follow = false;
@@ -670,8 +726,8 @@ static bool command_key(struct live_screen *screen, int key)
 				 "pick a process first (arrows, then p)");
 		break;
 	case 'H':
-		snprintf(screen->message, sizeof(screen->message),
-			 "per-thread rows are not collected; -t TID traces one thread");
+		screen->thread_rows = !screen->thread_rows;
+		screen->nr_visible = 0;	/* the cursor's rows were the other set */
 		break;
 	case '<':
 		screen->sort = (screen->sort + NR_TUI_COLUMNS - 1) % NR_TUI_COLUMNS;

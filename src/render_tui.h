@@ -36,8 +36,13 @@ void live_close(struct live_screen *screen);
 
 /* Space pauses the view: the caller then keeps counting, not viewing. */
 bool live_paused(const struct live_screen *screen);
-/* A new view: rates since the last one; -ENOMEM on failure. */
-int live_update(struct live_screen *screen, double interval_s);
+/*
+ * A new view: rates since the last one. The screen keeps @threads (a
+ * snapshot sorted by TID, NULL when not available) for the next view's
+ * per-thread rates, and frees it. -ENOMEM on failure.
+ */
+int live_update(struct live_screen *screen, double interval_s,
+		struct thread_stats *threads, size_t nr_threads);
 void live_draw(struct live_screen *screen, const struct live_status *status);
 /* Handles every key waiting on stdin. */
 enum live_action live_keys(struct live_screen *screen);

@@ -53,11 +53,16 @@ static double sort_value(const struct tui_row *row, enum tui_column by)
 	}
 }
 
+__u32 tui_row_id(const struct tui_row *row)
+{
+	return row->view->tid ? row->view->tid : row->view->tgid;
+}
+
 /* qsort has no context argument: one comparison per kind of column. */
 static int by_pid(const void *a, const void *b)
 {
-	__u32 x = ((const struct tui_row *)a)->view->tgid;
-	__u32 y = ((const struct tui_row *)b)->view->tgid;
+	__u32 x = tui_row_id(a);
+	__u32 y = tui_row_id(b);
 
 	return x < y ? -1 : x > y;
 }
@@ -137,17 +142,18 @@ static void format_kib(char *buf, size_t size, __u64 kib)
 		snprintf(buf, size, "%.1fG", kib / 1048576.0);
 }
 
-void tui_title_line(char *buf, size_t size)
+void tui_title_line(char *buf, size_t size, bool threads)
 {
 	size_t at = 0;
 
 	buf[0] = '\0';
 	for (int c = 0; c < NR_TUI_COLUMNS && at < size; c++) {
 		bool left = c == COL_USER || c == COL_COMM;
+		const char *title = threads && c == COL_PID ? "TID" : columns[c].title;
 
 		at += (size_t)snprintf(buf + at, size - at, "%s%*s", c ? " " : "",
 				       left ? -columns[c].width : columns[c].width,
-				       columns[c].title);
+				       title);
 	}
 }
 
@@ -180,7 +186,7 @@ void tui_row_line(char *buf, size_t size, const struct tui_row *row)
 	else
 		snprintf(rss, sizeof(rss), "-");
 	snprintf(buf, size, "%7u %-7.7s %-11.11s %7s %7s %7s %6s %6s %7.2f %6s",
-		 v->tgid, row->user, v->comm, minor, major,
+		 tui_row_id(row), row->user, v->comm, minor, major,
 		 invalid, p50, p99, v->fault_ms_per_s, rss);
 }
 

@@ -22,13 +22,15 @@ struct tui_row {
 	__u64 p50_ns, p99_ns;
 };
 
+/* What the PID column shows: the TID on thread rows, else the PID. */
+__u32 tui_row_id(const struct tui_row *row);
 /* The key that sorts by a column (as in top), and back; -1: none. */
 int tui_column_key(enum tui_column column);
 int tui_column_for_key(int key);
 /* Numbers sort largest first, names and PIDs in ascending order. */
 void tui_sort(struct tui_row *rows, size_t nr_rows, enum tui_column by);
-/* Column titles, then one process: 80 characters at most. */
-void tui_title_line(char *buf, size_t size);
+/* Column titles (TID first for thread rows), then one row: 80 at most. */
+void tui_title_line(char *buf, size_t size, bool threads);
 void tui_row_line(char *buf, size_t size, const struct tui_row *row);
 /* Where a column stands in those lines, to highlight the sort column. */
 void tui_column_span(enum tui_column column, int *start, int *width);

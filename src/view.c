@@ -41,7 +41,9 @@ static int busiest_first(const void *a, const void *b)
 		return x->fault_ms_per_s < y->fault_ms_per_s ? 1 : -1;
 	if (x_rate != y_rate)
 		return x_rate < y_rate ? 1 : -1;
-	return x->tgid < y->tgid ? -1 : 1;
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
 struct view_row *view_rows(const struct aggregate *agg, double interval_s,
@@ -58,6 +60,58 @@ struct view_row *view_rows(const struct aggregate *agg, double interval_s,
 			continue;
 		row_fill(&rows[*nr_rows], agg->records[i], interval_s);
 		if (!row_idle(&rows[*nr_rows]))
+			(*nr_rows)++;
+	}
+	qsort(rows, *nr_rows, sizeof(*rows), busiest_first);
+	return rows;
+}
+
+static const struct thread_stats *find_thread(const struct thread_stats *list,
+					      size_t nr, __u32 tid)
+{
+	size_t low = 0, high = nr;
+
+	while (low < high) {
+		size_t mid = low + (high - low) / 2;
+
+		if (list[mid].tid == tid)
+			return &list[mid];
+		if (list[mid].tid < tid)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	return NULL;
+}
+
+struct view_row *view_thread_rows(const struct thread_stats *now, size_t nr_now,
+				  const struct thread_stats *then, size_t nr_then,
+				  double interval_s, size_t *nr_rows)
+{
+	struct view_row *rows = calloc(nr_now ? nr_now : 1, sizeof(*rows));
+
+	*nr_rows = 0;
+	if (!rows)
+		return NULL;
+	for (size_t i = 0; i < nr_now; i++) {
+		const struct thread_stats *before = find_thread(then, nr_then, now[i].tid);
+		struct view_row *row = &rows[*nr_rows];
+		__u64 sum_ns = now[i].latency_sum_ns;
+
+		/* A TID reused since the last snapshot starts from zero. */
+		if (before && before->tgid != now[i].tgid)
+			before = NULL;
+		memset(row, 0, sizeof(*row));
+		row->tgid = now[i].tgid;
+		row->tid = now[i].tid;
+		memcpy(row->comm, now[i].comm, COMM_LEN);
+		row->comm[COMM_LEN - 1] = '\0';
+		for (int c = 0; c < NR_FAULT_CLASSES; c++)
+			row->rate[fault_class_kind(c)] +=
+				(now[i].count[c] - (before ? before->count[c] : 0)) / interval_s;
+		sum_ns -= before ? before->latency_sum_ns : 0;
+		row->fault_ms_per_s = sum_ns / 1e6 / interval_s;
+		if (!row_idle(row))
 			(*nr_rows)++;
 	}
 	qsort(rows, *nr_rows, sizeof(*rows), busiest_first);

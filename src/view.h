@@ -12,7 +12,8 @@
  * free the records they came from. */
 struct view_row {
 	__u32 tgid;
-	char comm[COMM_LEN];
+	__u32 tid;			/* thread rows only; 0 on process rows */
+	char comm[COMM_LEN];		/* a thread row's: the thread's name */
 	double rate[4];			/* faults/s by enum class_kind */
 	double fault_ms_per_s;		/* time in faults */
 	__u64 hist[HIST_BUCKETS];	/* minor and major faults only */
@@ -25,6 +26,14 @@ struct view_row {
  */
 struct view_row *view_rows(const struct aggregate *agg, double interval_s,
 			   size_t *nr_rows);
+/*
+ * Per-thread rows from two snapshots sorted by TID (then: the previous
+ * one, or NULL): the threads that faulted in between, busiest first.
+ * Threads count no latency histogram: their hist stays empty.
+ */
+struct view_row *view_thread_rows(const struct thread_stats *now, size_t nr_now,
+				  const struct thread_stats *then, size_t nr_then,
+				  double interval_s, size_t *nr_rows);
 /* Sums over rows, for a header line. */
 void view_totals(const struct view_row *rows, size_t nr_rows,
 		 double rate[4], double *fault_ms_per_s);

@@ -12,12 +12,16 @@
  *   sigbus       N reads past the end of a truncated file       (SIGBUS)
  *
  * --repeat R runs the scenario R times, --pause-ms MS apart: a steady
- * load for the live view's tests, still N faults per round.
+ * load for the live view's tests, still N faults per round. --threads T
+ * (anon_zero only) runs the rounds in T threads named fg-worker-0... at
+ * once, each making N faults a round and reporting its own counts
+ * (RUSAGE_THREAD).
  *
  * Around its measured loop only, faultgen reads getrusage and prints
  * "scenario=NAME n=N minflt=M majflt=J": the kernel's own proof that the
  * loop made exactly N faults of the expected kind.
  */
+#define _GNU_SOURCE	/* RUSAGE_THREAD, pthread_setname_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -43,6 +48,7 @@ struct scenario_context {
 	const char *dir;
 	long n;
 	size_t page;
+	int usage_of;		/* RUSAGE_SELF, or RUSAGE_THREAD in threads */
 };
 
 /* Signal handler state: the only globals. */
@@ -59,7 +65,7 @@ static struct rusage usage_now(const struct scenario_context *ctx)
 {
 	struct rusage usage;
 
-	if (getrusage(RUSAGE_SELF, &usage))
+	if (getrusage(ctx->usage_of, &usage))
 		die(ctx, "getrusage");
 	return usage;
 }
@@ -338,7 +344,7 @@ static const struct {
 static void usage(void)
 {
 	fputs("usage: faultgen [--dir DIR] [--start-after-ms MS] [--repeat R] [--pause-ms MS]\n"
-	      "                SCENARIO N\n"
+	      "                [--threads T] SCENARIO N\n"
 	      "scenarios:", stderr);
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(stderr, " %s", scenarios[i].name);
@@ -358,6 +364,48 @@ static long parse_number(const char *text, long max)
 	return value;
 }
 
+static void sleep_ms(long ms);
+
+struct rounds {
+	struct scenario_context ctx;
+	long repeat, pause_ms;
+};
+
+static void run_rounds(const struct rounds *rounds,
+		       void (*run)(const struct scenario_context *ctx))
+{
+	for (long round = 0; round < rounds->repeat; round++) {
+		if (round)
+			sleep_ms(rounds->pause_ms);
+		run(&rounds->ctx);
+	}
+}
+
+static void *anon_zero_thread(void *arg)
+{
+	run_rounds(arg, anon_zero);
+	return NULL;
+}
+
+/* The rounds of anon_zero in @nr threads at once. */
+static void anon_zero_threads(const struct rounds *rounds, long nr)
+{
+	struct rounds in_thread = *rounds;
+	pthread_t threads[64];
+	char name[16];
+
+	in_thread.ctx.usage_of = RUSAGE_THREAD;
+	for (long i = 0; i < nr; i++) {
+		errno = pthread_create(&threads[i], NULL, anon_zero_thread, &in_thread);
+		if (errno)
+			die(&rounds->ctx, "pthread_create");
+		snprintf(name, sizeof(name), "fg-worker-%ld", i);
+		pthread_setname_np(threads[i], name);
+	}
+	for (long i = 0; i < nr; i++)
+		pthread_join(threads[i], NULL);
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec delay = { ms / 1000, ms % 1000 * 1000000 };
@@ -368,8 +416,8 @@ static void sleep_ms(long ms)
 
 int main(int argc, char **argv)
 {
-	struct scenario_context ctx = { .dir = "/tmp" };
-	long start_after_ms = 0, repeat = 1, pause_ms = 0;
+	struct scenario_context ctx = { .dir = "/tmp", .usage_of = RUSAGE_SELF };
+	long start_after_ms = 0, repeat = 1, pause_ms = 0, threads = 0;
 	int arg = 1;
 
 	for (; arg + 1 < argc && !strncmp(argv[arg], "--", 2); arg += 2) {
@@ -381,6 +429,8 @@ int main(int argc, char **argv)
 			repeat = parse_number(argv[arg + 1], 1000000);
 		else if (!strcmp(argv[arg], "--pause-ms"))
 			pause_ms = parse_number(argv[arg + 1], 3600000);
+		else if (!strcmp(argv[arg], "--threads"))
+			threads = parse_number(argv[arg + 1], 64);
 		else
 			usage();
 	}
@@ -391,16 +441,17 @@ int main(int argc, char **argv)
 	ctx.page = (size_t)sysconf(_SC_PAGESIZE);
 	if (ctx.n < 1)
 		usage();
-	if (repeat < 1)
+	if (repeat < 1 || (threads && strcmp(ctx.name, "anon_zero")))
 		usage();
 	sleep_ms(start_after_ms);
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		if (!strcmp(ctx.name, scenarios[i].name)) {
-			for (long round = 0; round < repeat; round++) {
-				if (round)
-					sleep_ms(pause_ms);
-				scenarios[i].run(&ctx);
-			}
+			struct rounds rounds = { ctx, repeat, pause_ms };
+
+			if (threads)
+				anon_zero_threads(&rounds, threads);
+			else
+				run_rounds(&rounds, scenarios[i].run);
 			return 0;
 		}
 	}

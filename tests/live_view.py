@@ -102,11 +102,12 @@ class Load:
     """faultgen rounds in the background; its stdout is the kernel's count."""
 
     def __init__(self, scenario, n, rounds, pause_ms, binary=FAULTGEN,
-                 start_after_ms=0):
+                 threads=0):
         self.out = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
-            [binary, "--start-after-ms", str(start_after_ms), "--repeat",
-             str(rounds), "--pause-ms", str(pause_ms), scenario, str(n)],
+            [binary, "--repeat", str(rounds), "--pause-ms", str(pause_ms),
+             *(["--threads", str(threads)] if threads else []),
+             scenario, str(n)],
             stdout=self.out, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
 
@@ -133,11 +134,13 @@ class Load:
 
 def title_index(lines):
     return next((i for i, line in enumerate(lines)
-                 if line.split()[:3] == ["PID", "USER", "COMM"]), None)
+                 if line.split()[:3] in (["PID", "USER", "COMM"],
+                                         ["TID", "USER", "COMM"])), None)
 
 
 def table_rows(screen):
-    """The process rows under the title line, as dicts by column."""
+    """The rows under the title line, as dicts by column (PID: the TID on
+    thread rows)."""
     lines = screen.splitlines()
     start = title_index(lines)
     rows = []
@@ -250,21 +253,65 @@ def sort_filter_pick_and_follow():
         quit_and_check_terminal(pane)
 
 
+def picked_until_exit(pane, load):
+    """Filters and picks load's process; the pane once it has exited."""
+    pane.keys("/", "faultgen", "Enter")
+    pane.wait_for(lambda s: row_of(s, load.pid))
+    pane.keys("Home", "p")
+    pane.wait_for(lambda s: f"faultgen {load.pid}" in s)
+    load.proc.wait(timeout=60)
+    return pane.wait_for(lambda s: f"faultgen {load.pid} (exited)" in s)
+
+
+def worker_tids(pid):
+    """The TIDs /proc lists for faultgen's named worker threads."""
+    tids = set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            if f.read().startswith("fg-worker-"):
+                tids.add(tid)
+    return tids
+
+
+@test
+def thread_rows_name_each_thread():
+    need_tools()
+    with Pane([]) as pane:
+        pane.wait_for(lambda s: "MINOR/s" in s)
+        with Load("anon_zero", 1000, rounds=400, pause_ms=50, threads=2) as load:
+            pane.keys("/", "fg-worker", "Enter")
+            pane.wait_for(lambda s: "filter 'fg-worker'" in status_line(s))
+            pane.keys("H")
+            screen = pane.wait_for(lambda s: s.splitlines()[4].split()[:1] == ["TID"]
+                                   and len(table_rows(s)) == 2)
+            rows = table_rows(screen)
+            tids = worker_tids(load.pid)
+            assert {r["PID"] for r in rows} == tids, \
+                f"rows {[r['PID'] for r in rows]}, /proc lists workers {tids}"
+            assert sorted(r["COMM"] for r in rows) == ["fg-worker-0", "fg-worker-1"], rows
+            for row in rows:
+                # 1000 faults a round, rounds 50 ms apart: at most 21 a second.
+                assert 0 < compact(row["MINOR/s"]) <= 21 * 1000, row
+                assert row["P50"] == "-", f"thread rows have no histogram: {row}"
+            pane.keys("Home", "p")
+            screen = pane.wait_for(lambda s: f"faultgen {load.pid}:" in s)
+            assert f"picked {load.pid}" in status_line(screen), screen
+            pane.keys("H")
+            pane.wait_for(lambda s: s.splitlines()[4].split()[:1] == ["PID"]
+                          and "nothing that matches" in s)
+        quit_and_check_terminal(pane)
+    return f"threads {sorted(tids)} of {load.pid}"
+
+
 @test
 def histogram_pane_matches_the_kernel():
     need_tools()
-    with tempfile.TemporaryDirectory() as tmp, \
-            Pane([], width=100, height=50) as pane:
+    with Pane([], width=100, height=50) as pane:
         pane.wait_for(lambda s: "MINOR/s" in s)
-        pane.keys("/", "faultgen", "Enter")
         with Load("file_read", 100, rounds=10, pause_ms=300) as load:
-            pane.wait_for(lambda s: row_of(s, load.pid))
-            pane.keys("Home", "p")
-            pane.wait_for(lambda s: f"faultgen {load.pid}" in s)
-            load.proc.wait(timeout=60)
+            screen = picked_until_exit(pane, load)
             _, majflt, rounds = load.kernel_counts()
         assert rounds == 10 and majflt == 1000, f"faultgen: {rounds} rounds, {majflt} majflt"
-        screen = pane.wait_for(lambda s: f"faultgen {load.pid} (exited)" in s)
         counted = re.search(r"^major +file_read (\S+)", screen, re.M)
         assert counted and compact(counted.group(1)) == majflt, screen
         # Columns as tui_hist_text lays them out, for a 100-column pane.
@@ -294,13 +341,8 @@ def invalid_faults_in_the_pane():
     need_tools()
     with Pane([]) as pane:
         pane.wait_for(lambda s: "MINOR/s" in s)
-        pane.keys("/", "faultgen", "Enter")
         with Load("segv_maperr", 50, rounds=20, pause_ms=200) as load:
-            pane.wait_for(lambda s: row_of(s, load.pid))
-            pane.keys("Home", "p")
-            pane.wait_for(lambda s: f"faultgen {load.pid}" in s)
-            load.proc.wait(timeout=60)
-        screen = pane.wait_for(lambda s: f"faultgen {load.pid} (exited)" in s)
+            screen = picked_until_exit(pane, load)
         counted = re.search(r"^invalid +segv_maperr (\S+)", screen, re.M)
         assert counted and compact(counted.group(1)) == 20 * 50, screen
         assert re.search(rf"^invalid fault: {load.pid} segv_maperr unmapped "

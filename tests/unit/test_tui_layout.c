@@ -35,7 +35,9 @@ static void lines_fit_80_columns(void)
 
 	make_rows(rows);
 
-	tui_title_line(line, sizeof(line));
+	tui_title_line(line, sizeof(line), true);
+	CHECK(!strncmp(line, "    TID USER", 12), "thread title: %s", line);
+	tui_title_line(line, sizeof(line), false);
 	CHECK(strlen(line) <= 80, "title is %zu wide: %s", strlen(line), line);
 	CHECK(strstr(line, "MINOR/s") && strstr(line, "PID") && strstr(line, "RSS"),
 	      "title: %s", line);
