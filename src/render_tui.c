@@ -107,33 +107,42 @@ static void start_colors(struct live_screen *screen)
 			init_pair(PAIR_MAJOR, COLOR_YELLOW, -1) == OK;
 }
 
+/* A terminal ncurses can draw on: known, and able to move the cursor. */
+static SCREEN *open_terminal(void)
+{
+	const char *term = getenv("TERM");
+	SCREEN *terminal = newterm(NULL, stdout, stdin);
+	char *cursor_move;
+
+	if (!terminal) {
+		fprintf(stderr, "pfwatch: TERM=%s is not a terminal ncurses knows; plain text follows (--batch asks for it)\n",
+			term ? term : "(unset)");
+		return NULL;
+	}
+	cursor_move = tigetstr("cup");
+	if (!cursor_move || cursor_move == (char *)-1) {
+		endwin();
+		delscreen(terminal);
+		fprintf(stderr, "pfwatch: TERM=%s cannot move the cursor; plain text follows (--batch asks for it)\n",
+			term ? term : "(unset)");
+		return NULL;
+	}
+	return terminal;
+}
+
 struct live_screen *live_open(const struct live_settings *settings,
 			      const struct aggregate *agg)
 {
 	struct live_screen *screen = calloc(1, sizeof(*screen));
-	const char *term = getenv("TERM");
 	struct utsname names;
-	char *cursor_move;
 
 	if (!screen || !(screen->totals = malloc(sizeof(*screen->totals)))) {
 		fprintf(stderr, "pfwatch: out of memory for the live screen\n");
 		free(screen);
 		return NULL;
 	}
-	screen->terminal = newterm(NULL, stdout, stdin);
+	screen->terminal = open_terminal();
 	if (!screen->terminal) {
-		fprintf(stderr, "pfwatch: TERM=%s is not a terminal ncurses knows; plain text follows (--batch asks for it)\n",
-			term ? term : "(unset)");
-		free(screen->totals);
-		free(screen);
-		return NULL;
-	}
-	cursor_move = tigetstr("cup");
-	if (!cursor_move || cursor_move == (char *)-1) {
-		endwin();
-		delscreen(screen->terminal);
-		fprintf(stderr, "pfwatch: TERM=%s cannot move the cursor; plain text follows (--batch asks for it)\n",
-			term ? term : "(unset)");
 		free(screen->totals);
 		free(screen);
 		return NULL;
