@@ -4,8 +4,9 @@ set -eu
 # qemu-system-x86 and busybox-static: make vmtest boots Debian kernels.
 # bpftrace and perf: the peers make bench compares pfwatch with.
 # tmux: the live view's tests drive pfwatch in a real terminal.
+# prometheus: promtool checks the .prom export.
 packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config
-	python3 util-linux bc qemu-system-x86 busybox-static bpftrace tmux"
+	python3 util-linux bc qemu-system-x86 busybox-static bpftrace tmux prometheus"
 . /etc/os-release
 case "${ID:-}" in
 ubuntu)	packages="$packages linux-tools-common linux-tools-generic" ;;

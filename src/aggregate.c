@@ -25,6 +25,16 @@ const char *fault_class_name(enum fault_class fault_class)
 	return class_names[fault_class];
 }
 
+const char *class_kind_name(enum class_kind kind)
+{
+	static const char *const names[] = {
+		[KIND_MINOR] = "minor", [KIND_MAJOR] = "major",
+		[KIND_INVALID] = "invalid", [KIND_ERROR] = "error",
+	};
+
+	return (unsigned)kind <= KIND_ERROR ? names[kind] : "unknown";
+}
+
 enum class_kind fault_class_kind(enum fault_class fault_class)
 {
 	if (fault_class < FAULT_FIRST_MAJOR)

@@ -82,6 +82,7 @@ struct run_info {
 
 const char *fault_class_name(enum fault_class fault_class);
 enum class_kind fault_class_kind(enum fault_class fault_class);
+const char *class_kind_name(enum class_kind kind);
 
 void aggregate_init(struct aggregate *agg);
 void aggregate_free(struct aggregate *agg);

@@ -10,12 +10,4 @@
 /* Writes the document to @out; 0, or -1 if a write failed. */
 int export_json(FILE *out, const struct aggregate *agg,
 		const struct run_info *run);
-/*
- * Writes @path atomically: a temporary file beside it, renamed over it
- * when complete, so no reader sees half a file. 0, or -1 after printing
- * one line on stderr.
- */
-int export_json_file(const char *path, const struct aggregate *agg,
-		     const struct run_info *run);
-
 #endif

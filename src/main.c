@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "aggregate.h"
 #include "collect.h"
-#include "export_json.h"
+#include "export.h"
 #include "loader.h"
 #include "options.h"
 #include "probe.h"
@@ -142,6 +142,8 @@ struct session {
 	struct collector collector;
 	struct run_info run;
 	double started;
+	struct export_target target;	/* -o FILE, if given */
+	double next_export;		/* --export-interval */
 };
 
 static bool all_pids_gone(const struct options *opts)
@@ -152,6 +154,32 @@ static bool all_pids_gone(const struct options *opts)
 		if (process_exists(opts->pids[i]))
 			return false;
 	return true;
+}
+
+/* What every output says about the run so far. */
+static void describe_progress(struct session *s)
+{
+	clock_gettime(CLOCK_REALTIME, &s->run.end_time);
+	s->run.elapsed_s = monotonic_s() - s->started;
+	for (int d = 0; d < NR_DIAG_COUNTERS; d++)
+		s->run.diag[d] = tracer_diag(&s->tracer, d);
+	s->run.streamed_faults = s->collector.streamed;
+}
+
+/* --export-interval: the file rewritten, whole, while tracing goes on. */
+static int export_if_due(struct session *s)
+{
+	double now = monotonic_s();
+	int err;
+
+	if (!s->opts.export_interval_s || now < s->next_export)
+		return 0;
+	s->next_export = now + s->opts.export_interval_s;
+	err = collector_sync(&s->collector);
+	if (err)
+		return err;
+	describe_progress(s);
+	return export_file(&s->target, &s->agg, &s->run) ? -EIO : 0;
 }
 
 static int print_table(struct session *s, double interval_s)
@@ -190,6 +218,8 @@ static int monitor(struct session *s)
 			if (next_table < now)
 				next_table = now + (interval ? interval : 1);
 		}
+		if (!err)
+			err = export_if_due(s);
 		if (deadline && now >= deadline)
 			break;
 		if (all_pids_gone(&s->opts)) {
@@ -281,6 +311,8 @@ static int monitor_live(struct session *s, struct live_screen *screen)
 			status = live_status_now(s);
 			live_draw(screen, &status);
 		}
+		if (!err)
+			err = export_if_due(s);
 		if (deadline && now >= deadline)
 			break;
 		pids_gone = all_pids_gone(&s->opts);
@@ -327,6 +359,8 @@ static int run_command(struct session *s)
 			stop_signal = 0;
 		}
 		err = collector_poll(&s->collector, 100);
+		if (!err)
+			err = export_if_due(s);
 		if (err) {
 			kill(pid, SIGTERM);
 			command_reap(pid, true, &s->run.exit_status, &usage);
@@ -347,18 +381,13 @@ static int finish(struct session *s)
 {
 	int err = collector_sync(&s->collector);
 
-	clock_gettime(CLOCK_REALTIME, &s->run.end_time);
-	s->run.elapsed_s = monotonic_s() - s->started;
-	for (int d = 0; d < NR_DIAG_COUNTERS; d++)
-		s->run.diag[d] = tracer_diag(&s->tracer, d);
-	s->run.streamed_faults = s->collector.streamed;
+	describe_progress(s);
 	if (err)
 		fprintf(stderr, "pfwatch: cannot read the final counters: %s\n",
 			strerror(-err));
 	render_summary(s->opts.command ? stderr : stdout, &s->agg, &s->run,
 		       s->opts.top);
-	if (s->opts.output_path &&
-	    export_json_file(s->opts.output_path, &s->agg, &s->run))
+	if (s->opts.output_path && export_file(&s->target, &s->agg, &s->run))
 		return -1;
 	return err ? -1 : 0;
 }
@@ -369,6 +398,8 @@ static int prepare(struct session *s, struct tracer_config *config)
 		return -1;
 	if (s->opts.output_path && check_output(s->opts.output_path))
 		return -1;
+	s->target = export_target_for(s->opts.output_path ? s->opts.output_path : "",
+				      s->opts.output_format);
 	if (s->opts.cgroup_path &&
 	    cgroup_id_of(s->opts.cgroup_path, &config->cgroup_id))
 		return -1;
@@ -401,6 +432,7 @@ static void describe_run(struct session *s)
 	s->run.command = s->opts.command;
 	clock_gettime(CLOCK_REALTIME, &s->run.start_time);
 	s->started = monotonic_s();
+	s->next_export = s->started + s->opts.export_interval_s;
 	if (s->opts.verbose)
 		fprintf(stderr, "pfwatch: backend %s, entry %s/page_fault_user, kernel %s\n",
 			s->run.backend, s->run.entry_hook, s->run.kernel);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "export.h"
 #include "options.h"
 
 static const char usage_text[] =
@@ -29,7 +30,12 @@ static const char usage_text[] =
 "      --no-color           no colours in the live view (also: NO_COLOR set)\n"
 "  -d, --duration SEC       stop after SEC seconds (default: until Ctrl-C)\n"
 "  -n, --top N              rows in the plain-text table (default 10)\n"
-"  -o, --output FILE.json   write the final aggregate as JSON\n"
+"  -o, --output FILE        write the aggregate to FILE when pfwatch stops, in\n"
+"                           the format its extension names: .json (default),\n"
+"                           .csv, .prom (OpenMetrics), .folded; .gz appended\n"
+"                           compresses it\n"
+"      --format FMT         json, csv, prom or folded, whatever the extension\n"
+"      --export-interval SEC  also rewrite FILE every SEC seconds (atomically)\n"
 "      --min-latency USEC   print every fault that took USEC microseconds or\n"
 "                           more as it happens (0: every fault); the\n"
 "                           periodic table is then off unless -i is given\n"
@@ -135,7 +141,10 @@ const char *backend_name(enum backend backend)
 	}
 }
 
-enum long_only { OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY, OPT_NO_COLOR };
+enum long_only {
+	OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY, OPT_NO_COLOR, OPT_FORMAT,
+	OPT_EXPORT_INTERVAL,
+};
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -148,6 +157,8 @@ static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "min-latency", required_argument, NULL, OPT_MIN_LATENCY },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "export-interval", required_argument, NULL, OPT_EXPORT_INTERVAL },
 	{ "batch", no_argument, NULL, 'b' },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -223,6 +234,20 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 		}
 		opts->stream_faults = true;
 		return true;
+	case OPT_FORMAT:
+		opts->output_format = export_format_named(arg);
+		if (opts->output_format == FORMAT_AUTO) {
+			bad_option("--format: '%s' is not one of json, csv, prom, folded", arg);
+			return false;
+		}
+		return true;
+	case OPT_EXPORT_INTERVAL:
+		if (!parse_decimal(arg, 86400, &opts->export_interval_s) ||
+		    opts->export_interval_s < 0.1) {
+			bad_option("--export-interval: '%s' is not an interval (0.1 to 86400 seconds)", arg);
+			return false;
+		}
+		return true;
 	case 'b':
 		opts->batch = true;
 		return true;
@@ -241,6 +266,10 @@ static bool check_combination(const struct options *opts)
 {
 	if (opts->command && opts->nr_pids) {
 		bad_option("%s-p and -- COMMAND exclude each other", "");
+		return false;
+	}
+	if ((opts->output_format || opts->export_interval_s) && !opts->output_path) {
+		bad_option("%s--format and --export-interval need -o FILE", "");
 		return false;
 	}
 	if (opts->command && !opts->command[0]) {

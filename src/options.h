@@ -19,7 +19,9 @@ struct options {
 	double interval_s;
 	bool interval_given;
 	double duration_s;		/* 0: until Ctrl-C */
-	const char *output_path;	/* -o FILE.json */
+	const char *output_path;	/* -o FILE */
+	int output_format;		/* enum export_format; 0: by extension */
+	double export_interval_s;	/* 0: write only at the end */
 	int top;			/* rows in the periodic table */
 	bool stream_faults;		/* --min-latency */
 	double min_latency_us;

@@ -7,8 +7,13 @@ and the kernel's wait4 rusage counts every fault of the traced command.
 
 Each test prints one line: PASS name, FAIL name: why, or SKIP name: why.
 """
+import csv
+import gzip
+import io
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -431,6 +436,112 @@ def cgroup_filter_keeps_only_its_members():
     assert doc["processes"][0]["classes"]["anon_zero"] >= N
 
 
+def exported(path):
+    """A file pfwatch wrote, as text, gunzipped if its name ends in .gz."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt") as f:
+        return f.read()
+
+
+def anon_zero_of_faultgen(fmt, text):
+    """faultgen's anon_zero count, as a file of format @fmt says it."""
+    if fmt == "csv":
+        rows = [r for r in csv.DictReader(io.StringIO(text))
+                if r["comm"] == "faultgen" and r["class"] == "anon_zero"]
+        assert len(rows) == 1, f"csv rows for faultgen anon_zero: {rows}"
+        return int(rows[0]["count"])
+    if fmt == "folded":
+        lines = [l for l in text.splitlines() if l.startswith("faultgen;minor;anon_zero ")]
+        assert len(lines) == 1, f"folded lines: {lines}"
+        return int(lines[0].split()[1])
+    if fmt == "prom":
+        return prom_anon_zero(text)
+    return class_count(json.loads(text), "anon_zero")
+
+
+def prom_samples(text, metric):
+    """{labels: value} of one metric's samples in the text exposition."""
+    samples = {}
+    for line in text.splitlines():
+        m = re.fullmatch(rf"{metric}\{{(.*)\}} (\S+)", line)
+        if m:
+            samples[m.group(1)] = float(m.group(2))
+    return samples
+
+
+def prom_anon_zero(text):
+    """faultgen's anon_zero counter, after checking its histogram."""
+    labels = 'comm="faultgen",class="anon_zero",kind="minor"'
+    count = prom_samples(text, "pfwatch_faults_total").get(labels)
+    assert count is not None, "no pfwatch_faults_total for faultgen anon_zero"
+    buckets = [v for k, v in prom_samples(text, "pfwatch_fault_latency_seconds_bucket").items()
+               if k.startswith(labels + ",le=")]
+    timed = prom_samples(text, "pfwatch_fault_latency_seconds_count")[labels]
+    assert buckets == sorted(buckets), f"buckets not cumulative: {buckets}"
+    assert buckets[-1] == timed <= count, f"+Inf {buckets[-1]}, count {timed}, counter {count}"
+    return int(count)
+
+
+@test
+def export_formats_by_name_and_extension():
+    need_root()
+    seen = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, fmt, extra in (
+                ("run.json", "json", []), ("run.csv", "csv", []),
+                ("run.prom", "prom", []), ("run.folded", "folded", []),
+                ("run.csv.gz", "csv", []), ("run.prom.gz", "prom", []),
+                ("run.unknown", "json", []),
+                ("run.out", "folded", ["--format", "folded"])):
+            path = os.path.join(tmp, name)
+            r = pfwatch(["-o", path, *extra, "--", FAULTGEN, "anon_zero", str(N)])
+            assert r.returncode == 0, f"{name}: {r.stderr}"
+            count = anon_zero_of_faultgen(fmt, exported(path))
+            assert N <= count <= N + STARTUP_SLACK["anon_zero"], f"{name}: anon_zero {count}"
+            seen[name] = count
+        left = set(os.listdir(tmp)) - set(seen)
+        assert not left, f"temporary files left: {left}"
+    return " ".join(f"{k}={v}" for k, v in seen.items())
+
+
+@test
+def prom_file_passes_promtool():
+    need_root()
+    if not shutil.which("promtool"):
+        raise Skip("promtool is not installed (Debian's prometheus package; make deps)")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "node.prom")
+        r = pfwatch(["-o", path, "--", FAULTGEN, "anon_zero", "100"])
+        assert r.returncode == 0, r.stderr
+        check = subprocess.run(["promtool", "check", "metrics"], input=exported(path),
+                               capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0, f"promtool: {check.stdout}{check.stderr}"
+
+
+@test
+def export_interval_rewrites_whole_files():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "live.json")
+        p = subprocess.Popen(pfwatch_argv(["-o", path, "--export-interval", "0.3", "--",
+                                           FAULTGEN, "--repeat", "8", "--pause-ms", "300",
+                                           "anon_zero", str(N)]),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        counts = []
+        while p.poll() is None:
+            if os.path.exists(path):
+                counts.append(class_count(json.loads(exported(path)), "anon_zero"))
+            time.sleep(0.1)
+        err = p.stderr.read()
+        assert p.returncode == 0, err
+        final = class_count(json.loads(exported(path)), "anon_zero")
+    versions = sorted(set(counts))
+    assert counts == sorted(counts), f"counts went down: {counts}"
+    assert len(versions) >= 3, f"the file was rewritten {len(versions)} times: {versions}"
+    assert 8 * N <= final <= 8 * N + STARTUP_SLACK["anon_zero"], f"final anon_zero {final}"
+    return f"{len(counts)} reads, {len(versions)} versions, final {final}"
+
+
 @test
 def sigint_still_writes_the_file():
     need_root()
@@ -484,6 +595,9 @@ def bad_options_are_rejected():
     expect_error(["-p", "1", "--", "true"], 2, ["exclude"])
     expect_error(["--min-latency", "-1"], 2, ["--min-latency", "latency"])
     expect_error(["--min-latency", "1e9"], 2, ["--min-latency", "latency"])
+    expect_error(["-o", "x", "--format", "xml"], 2, ["--format", "json, csv, prom, folded"])
+    expect_error(["--format", "csv"], 2, ["need -o FILE"])
+    expect_error(["-o", "x", "--export-interval", "0.01"], 2, ["--export-interval", "interval"])
 
 
 @test

@@ -1,0 +1,35 @@
+/*
+ * Folded lines for flame graph tools: "comm;kind;class count", one per
+ * command name and class, so the graph's width is the share of faults.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "export.h"
+
+/* Frames may not hold ';' or spaces: those would split them. */
+static void frame_name(char *out, const char *comm)
+{
+	size_t i = 0;
+
+	for (; comm[i] && i < COMM_LEN - 1; i++)
+		out[i] = comm[i] == ';' || comm[i] == ' ' ? '_' : comm[i];
+	out[i] = '\0';
+}
+
+int export_folded(FILE *out, const struct aggregate *agg)
+{
+	for (size_t i = 0; i < agg->nr_records; i++) {
+		const struct process_record *p = agg->records[i];
+		char frame[COMM_LEN];
+
+		frame_name(frame, p->comm[0] ? p->comm : "?");
+		for (int c = 0; c < NR_FAULT_CLASSES; c++)
+			if (p->stats.count[c] &&
+			    fprintf(out, "%s;%s;%s %llu\n", frame,
+				    class_kind_name(fault_class_kind(c)),
+				    fault_class_name(c),
+				    (unsigned long long)p->stats.count[c]) < 0)
+				return -1;
+	}
+	return fflush(out) ? -1 : 0;
+}

@@ -1,0 +1,191 @@
+/*
+ * Prometheus text exposition (format 0.0.4, the one node_exporter's
+ * textfile collector reads; OpenMetrics parsers read it too): fault
+ * counters and latency histograms by command name and class.
+ * Label cardinality is bounded: the PROM_TOP_COMMS command names with the
+ * most time in faults get series of their own, the rest share "<other>".
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "export.h"
+#include "hist.h"
+
+#define PROM_TOP_COMMS 20
+#define OTHER_COMM "<other>"
+/* Bucket bounds: the powers of two from 256 ns to 1.07 s. */
+#define FIRST_LE_POW2 8
+#define LAST_LE_POW2 30
+
+struct comm_group {
+	char comm[COMM_LEN];
+	__u64 time_ns, faults;
+	struct fault_stats *stats;	/* only for the groups exported */
+};
+
+static int by_comm(const void *a, const void *b)
+{
+	return strcmp((*(const struct process_record *const *)a)->comm,
+		      (*(const struct process_record *const *)b)->comm);
+}
+
+static int busiest_group(const void *a, const void *b)
+{
+	const struct comm_group *x = a, *y = b;
+
+	if (x->time_ns != y->time_ns)
+		return x->time_ns < y->time_ns ? 1 : -1;
+	if (x->faults != y->faults)
+		return x->faults < y->faults ? 1 : -1;
+	return strcmp(x->comm, y->comm);
+}
+
+/* One group per command name, busiest first; NULL when out of memory. */
+static struct comm_group *group_by_comm(const struct aggregate *agg, size_t *nr)
+{
+	const struct process_record **order = calloc(agg->nr_records + 1, sizeof(*order));
+	struct comm_group *groups = calloc(agg->nr_records + 1, sizeof(*groups));
+
+	*nr = 0;
+	if (!order || !groups) {
+		free(order);
+		free(groups);
+		return NULL;
+	}
+	memcpy(order, agg->records, agg->nr_records * sizeof(*order));
+	qsort(order, agg->nr_records, sizeof(*order), by_comm);
+	for (size_t i = 0; i < agg->nr_records; i++) {
+		const struct fault_stats *stats = &order[i]->stats;
+
+		if (!*nr || strcmp(groups[*nr - 1].comm, order[i]->comm))
+			memcpy(groups[(*nr)++].comm, order[i]->comm, COMM_LEN);
+		groups[*nr - 1].time_ns += stats_latency_sum(stats);
+		for (int c = 0; c < NR_FAULT_CLASSES; c++)
+			groups[*nr - 1].faults += stats->count[c];
+	}
+	free(order);
+	qsort(groups, *nr, sizeof(*groups), busiest_group);
+	return groups;
+}
+
+/* Label values escape backslash, double quote and line feed. */
+static int write_label(FILE *out, const char *value)
+{
+	for (const char *c = value; *c; c++) {
+		int put = *c == '\\' ? fputs("\\\\", out)
+			: *c == '"' ? fputs("\\\"", out)
+			: *c == '\n' ? fputs("\\n", out)
+			: fputc(*c, out);
+
+		if (put == EOF)
+			return -1;
+	}
+	return 0;
+}
+
+static int write_labels(FILE *out, const char *metric, const char *comm,
+			int fault_class)
+{
+	if (fprintf(out, "%s{comm=\"", metric) < 0 || write_label(out, comm))
+		return -1;
+	return fprintf(out, "\",class=\"%s\",kind=\"%s\"", fault_class_name(fault_class),
+		       class_kind_name(fault_class_kind(fault_class))) < 0 ? -1 : 0;
+}
+
+static int write_counters(FILE *out, const struct comm_group *groups, size_t nr)
+{
+	fputs("# HELP pfwatch_faults_total Page faults since pfwatch started.\n"
+	      "# TYPE pfwatch_faults_total counter\n", out);
+	for (size_t g = 0; g < nr; g++)
+		for (int c = 0; c < NR_FAULT_CLASSES; c++)
+			if (groups[g].stats->count[c] &&
+			    (write_labels(out, "pfwatch_faults_total", groups[g].comm, c) ||
+			     fprintf(out, "} %llu\n",
+				     (unsigned long long)groups[g].stats->count[c]) < 0))
+				return -1;
+	return 0;
+}
+
+static int write_histogram(FILE *out, const char *comm, int fault_class,
+			   const __u64 *hist, __u64 sum_ns)
+{
+	__u64 below = 0, total = hist_count(hist);
+	__u32 b = 0;
+
+	for (int pow2 = FIRST_LE_POW2; pow2 <= LAST_LE_POW2; pow2++) {
+		/* Buckets never straddle a power of two. */
+		for (; b < HIST_BUCKETS && hist_bucket_low(b) < 1ULL << pow2; b++)
+			below += hist[b];
+		if (write_labels(out, "pfwatch_fault_latency_seconds_bucket", comm,
+				 fault_class) ||
+		    fprintf(out, ",le=\"%.9g\"} %llu\n", (double)(1ULL << pow2) / 1e9,
+			    (unsigned long long)below) < 0)
+			return -1;
+	}
+	if (write_labels(out, "pfwatch_fault_latency_seconds_bucket", comm, fault_class) ||
+	    fprintf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)total) < 0 ||
+	    write_labels(out, "pfwatch_fault_latency_seconds_sum", comm, fault_class) ||
+	    fprintf(out, "} %.9f\n", sum_ns / 1e9) < 0 ||
+	    write_labels(out, "pfwatch_fault_latency_seconds_count", comm, fault_class) ||
+	    fprintf(out, "} %llu\n", (unsigned long long)total) < 0)
+		return -1;
+	return 0;
+}
+
+static int write_histograms(FILE *out, const struct comm_group *groups, size_t nr)
+{
+	fputs("# HELP pfwatch_fault_latency_seconds From the fault's trap to its outcome.\n"
+	      "# TYPE pfwatch_fault_latency_seconds histogram\n", out);
+	for (size_t g = 0; g < nr; g++)
+		for (int c = 0; c < NR_FAULT_CLASSES; c++)
+			if (hist_count(groups[g].stats->hist[c]) &&
+			    write_histogram(out, groups[g].comm, c, groups[g].stats->hist[c],
+					    groups[g].stats->latency_sum_ns[c]))
+				return -1;
+	return 0;
+}
+
+static int write_diagnostics(FILE *out, const struct run_info *run)
+{
+	return fprintf(out,
+		       "# HELP pfwatch_lost_events_total Events the ring buffer had no room for.\n"
+		       "# TYPE pfwatch_lost_events_total counter\n"
+		       "pfwatch_lost_events_total %llu\n"
+		       "# HELP pfwatch_build_info pfwatch's version and the backend in use.\n"
+		       "# TYPE pfwatch_build_info gauge\n"
+		       "pfwatch_build_info{version=\"%s\",backend=\"%s\"} 1\n",
+		       (unsigned long long)run->diag[DIAG_RINGBUF_DROPS],
+		       PFWATCH_VERSION, run->backend ? run->backend : "") < 0 ? -1 : 0;
+}
+
+int export_prom(FILE *out, const struct aggregate *agg, const struct run_info *run)
+{
+	size_t nr, kept;
+	struct comm_group *groups = group_by_comm(agg, &nr);
+	int err = -1;
+
+	if (!groups)
+		return -1;
+	/* The busiest keep their name; the rest fold into the last group. */
+	kept = nr > PROM_TOP_COMMS ? PROM_TOP_COMMS + 1 : nr;
+	if (nr > PROM_TOP_COMMS)
+		snprintf(groups[PROM_TOP_COMMS].comm, COMM_LEN, "%s", OTHER_COMM);
+	for (size_t g = 0; g < kept; g++)
+		if (!(groups[g].stats = calloc(1, sizeof(*groups[g].stats))))
+			goto out;
+	for (size_t i = 0; i < agg->nr_records; i++) {
+		const struct process_record *p = agg->records[i];
+		size_t g = 0;
+
+		/* Every name has a group, or falls through to "<other>". */
+		while (g < kept - 1 && strcmp(groups[g].comm, p->comm))
+			g++;
+		stats_add(groups[g].stats, &p->stats);
+	}
+	err = write_counters(out, groups, kept) || write_histograms(out, groups, kept) ||
+	      write_diagnostics(out, run) || fflush(out) ? -1 : 0;
+out:
+	for (size_t g = 0; g < kept; g++)
+		free(groups[g].stats);
+	free(groups);
+	return err;
+}
