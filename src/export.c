@@ -122,7 +122,8 @@ int export_file(const struct export_target *target, const struct aggregate *agg,
 		goto fail;
 	}
 	/* Into memory first: the file is then written in one go. */
-	if (write_format(memory, target, agg, run) || fclose(memory)) {
+	err = write_format(memory, target, agg, run);
+	if (fclose(memory) || err) {
 		memory = NULL;
 		errno = EIO;
 		goto fail;
