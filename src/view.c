@@ -3,6 +3,16 @@
 #include <string.h>
 #include "view.h"
 
+/* Rates from per-class counts and time in faults, now and then (or NULL). */
+static void set_rates(struct view_row *row, const __u64 *now, const __u64 *then,
+		      __u64 sum_ns, double interval_s)
+{
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		row->rate[fault_class_kind(c)] +=
+			(now[c] - (then ? then[c] : 0)) / interval_s;
+	row->fault_ms_per_s = sum_ns / 1e6 / interval_s;
+}
+
 static void row_fill(struct view_row *row, const struct process_record *record,
 		     double interval_s)
 {
@@ -13,16 +23,13 @@ static void row_fill(struct view_row *row, const struct process_record *record,
 	row->tgid = record->tgid;
 	memcpy(row->comm, record->comm, COMM_LEN);
 	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
-		__u64 count = now->count[c] - (then ? then->count[c] : 0);
-
-		row->rate[fault_class_kind(c)] += count / interval_s;
 		sum_ns += now->latency_sum_ns[c] - (then ? then->latency_sum_ns[c] : 0);
 		if (fault_class_kind(c) > KIND_MAJOR)
 			continue;
 		for (__u32 b = 0; b < HIST_BUCKETS; b++)
 			row->hist[b] += now->hist[c][b] - (then ? then->hist[c][b] : 0);
 	}
-	row->fault_ms_per_s = sum_ns / 1e6 / interval_s;
+	set_rates(row, now->count, then ? then->count : NULL, sum_ns, interval_s);
 }
 
 static bool row_idle(const struct view_row *row)
@@ -96,7 +103,6 @@ struct view_row *view_thread_rows(const struct thread_stats *now, size_t nr_now,
 	for (size_t i = 0; i < nr_now; i++) {
 		const struct thread_stats *before = find_thread(then, nr_then, now[i].tid);
 		struct view_row *row = &rows[*nr_rows];
-		__u64 sum_ns = now[i].latency_sum_ns;
 
 		/* A TID reused since the last snapshot starts from zero. */
 		if (before && before->tgid != now[i].tgid)
@@ -106,11 +112,9 @@ struct view_row *view_thread_rows(const struct thread_stats *now, size_t nr_now,
 		row->tid = now[i].tid;
 		memcpy(row->comm, now[i].comm, COMM_LEN);
 		row->comm[COMM_LEN - 1] = '\0';
-		for (int c = 0; c < NR_FAULT_CLASSES; c++)
-			row->rate[fault_class_kind(c)] +=
-				(now[i].count[c] - (before ? before->count[c] : 0)) / interval_s;
-		sum_ns -= before ? before->latency_sum_ns : 0;
-		row->fault_ms_per_s = sum_ns / 1e6 / interval_s;
+		set_rates(row, now[i].count, before ? before->count : NULL,
+			  now[i].latency_sum_ns - (before ? before->latency_sum_ns : 0),
+			  interval_s);
 		if (!row_idle(row))
 			(*nr_rows)++;
 	}
