@@ -182,6 +182,25 @@ static int export_if_due(struct session *s)
 	return export_file(&s->target, &s->agg, &s->run) ? -EIO : 0;
 }
 
+/*
+ * How long a monitor loop may wait: until its next output or the deadline,
+ * but at most 100 ms, since events arrive without wakeups.
+ */
+static int wait_ms(double now, double next, double deadline)
+{
+	double wake = deadline && deadline < next ? deadline : next;
+
+	if (wake > now + 0.1)
+		wake = now + 0.1;
+	return wake > now ? (int)((wake - now) * 1000) + 1 : 0;
+}
+
+static void say_pids_gone(const struct options *opts)
+{
+	fprintf(stderr, "pfwatch: the traced process%s exited\n",
+		opts->nr_pids > 1 ? "es have" : " has");
+}
+
 static int print_table(struct session *s, double interval_s)
 {
 	int err = collector_sync(&s->collector);
@@ -201,15 +220,10 @@ static int monitor(struct session *s)
 	int err = 0;
 
 	while (!stop_signal && !err) {
-		double now = monotonic_s(), wake = next_table;
+		double now;
 
-		if (deadline && deadline < wake)
-			wake = deadline;
-		/* Events arrive without wakeups: look at least every 100 ms. */
-		if (wake > now + 0.1)
-			wake = now + 0.1;
 		err = collector_poll(&s->collector,
-				     wake > now ? (int)((wake - now) * 1000) + 1 : 0);
+				     wait_ms(monotonic_s(), next_table, deadline));
 		now = monotonic_s();
 		if (!err && now >= next_table) {
 			err = interval ? print_table(s, interval)
@@ -223,8 +237,7 @@ static int monitor(struct session *s)
 		if (deadline && now >= deadline)
 			break;
 		if (all_pids_gone(&s->opts)) {
-			fprintf(stderr, "pfwatch: the traced process%s exited\n",
-				s->opts.nr_pids > 1 ? "es have" : " has");
+			say_pids_gone(&s->opts);
 			break;
 		}
 	}
@@ -281,15 +294,10 @@ static int monitor_live(struct session *s, struct live_screen *screen)
 
 	live_draw(screen, &status);
 	while (!stop_signal && !err) {
-		double now = monotonic_s(), wake = next_view;
+		double now;
 		enum live_action action;
 
-		if (deadline && deadline < wake)
-			wake = deadline;
-		if (wake > now + 0.1)
-			wake = now + 0.1;	/* events arrive without wakeups */
-		if (!wait_for_key(wake > now ? (int)((wake - now) * 1000) + 1 : 0,
-				  &err))
+		if (!wait_for_key(wait_ms(monotonic_s(), next_view, deadline), &err))
 			break;
 		if (!err)
 			err = collector_poll(&s->collector, 0);
@@ -321,8 +329,7 @@ static int monitor_live(struct session *s, struct live_screen *screen)
 	}
 	live_close(screen);
 	if (pids_gone)
-		fprintf(stderr, "pfwatch: the traced process%s exited\n",
-			s->opts.nr_pids > 1 ? "es have" : " has");
+		say_pids_gone(&s->opts);
 	return err;
 }
 
