@@ -49,9 +49,9 @@ struct live_screen {
 	struct row_set processes, threads;
 	struct thread_stats *thread_snapshot;	/* NULL: not available */
 	size_t nr_thread_snapshot;
-	bool have_view;
 	double rate[4], fault_ms_per_s;	/* all processes, last view */
-	double spark[SPARK_SAMPLES];	/* faults/s per view, oldest first */
+	double spark[SPARK_SAMPLES];	/* faults/s per view, oldest first;
+					 * none before the first view */
 	size_t nr_spark;
 
 	/* What the rows on screen were at the last draw, for the cursor. */
@@ -272,7 +272,6 @@ int live_update(struct live_screen *screen, double interval_s,
 	screen->spark[screen->nr_spark++] = screen->rate[KIND_MINOR] +
 		screen->rate[KIND_MAJOR] + screen->rate[KIND_INVALID] +
 		screen->rate[KIND_ERROR];
-	screen->have_view = true;
 	return 0;
 }
 
@@ -436,7 +435,7 @@ static void draw_help(void)
 /* The table from @top, @height lines including its title. */
 static const char *empty_table_note(const struct live_screen *screen)
 {
-	if (!screen->have_view)
+	if (!screen->nr_spark)
 		return "(the first view comes after one interval)";
 	if (screen->thread_rows && !screen->thread_snapshot)
 		return "(per-thread counts are not available on this kernel)";
