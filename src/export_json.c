@@ -1,9 +1,6 @@
 /* JSON export: the complete aggregate, one object per process. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "export_json.h"
 #include "hist.h"
 #include "json_writer.h"
