@@ -351,6 +351,26 @@ def invalid_faults_in_the_pane():
 
 
 @test
+def space_pauses_the_view():
+    need_tools()
+    with Pane([]) as pane:
+        pane.wait_for(lambda s: "MINOR/s" in s)
+        with Load("anon_zero", 1000, rounds=400, pause_ms=50) as load:
+            pane.wait_for(lambda s: row_of(s, load.pid))
+            pane.keys("Space")
+            frozen = pane.wait_for(lambda s: "PAUSED" in s.splitlines()[0])
+            time.sleep(2.5)     # two views' worth of new faults
+            still = pane.text()
+            assert table_rows(still) == table_rows(frozen), \
+                f"the table changed while paused:\n{frozen}\n---\n{still}"
+            assert "PAUSED" in still.splitlines()[0], still
+            pane.keys("Space")
+            pane.wait_for(lambda s: "PAUSED" not in s.splitlines()[0]
+                          and table_rows(s) != table_rows(frozen))
+        quit_and_check_terminal(pane)
+
+
+@test
 def pid_mode_opens_on_the_process():
     need_tools()
     with Load("anon_zero", 1000, rounds=400, pause_ms=50) as load:
