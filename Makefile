@@ -14,7 +14,7 @@ WARNINGS := -Wall -Wextra -Werror
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DPFWATCH_VERSION='"$(VERSION)"' \
 	-I$(BUILD) -Ibpf -Isrc
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
-LIBS := -lbpf -lelf -lz -lm $(CURSES_LIBS)
+LIBS := -lbpf -lelf -lz -lm -ljansson $(CURSES_LIBS)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
@@ -22,7 +22,7 @@ BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux
 # Userspace rooms; main.c is the only one the unit tests leave out.
 LIB_SRCS := options.c probe.c loader.c collect.c aggregate.c hist.c proc_maps.c proc_status.c view.c tui_layout.c render_tui.c \
 	json_writer.c render_text.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
-	run_command.c
+	import_json.c report.c run_command.c
 LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
@@ -31,7 +31,7 @@ UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_ag
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
-.PHONY: all clean deps test vmtest bench install uninstall vmlinux
+.PHONY: all clean deps test vmtest bench fuzz install uninstall vmlinux
 
 all: $(BUILD)/pfwatch $(BUILD)/faultgen $(BUILD)/faultstorm $(BUILD)/floor
 
@@ -80,6 +80,19 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Itests/unit $(CFLAGS) $(SANITIZE) $< $(ASAN_OBJS) $(LIBS) -o $@
 
+# The JSON reader under libFuzzer (clang's), with ASan and UBSan.
+FUZZ_SRCS := tests/fuzz/fuzz_import.c $(addprefix src/,import_json.c report.c aggregate.c \
+	hist.c render_text.c view.c tui_layout.c export.c export_json.c export_csv.c \
+	export_prom.c export_folded.c json_writer.c options.c)
+$(BUILD)/fuzz/fuzz_import: $(FUZZ_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $(FUZZ_SRCS) -ljansson -lz -lm -o $@
+
+# A longer hunt than make test's; new crashes land in build/fuzz/.
+fuzz: $(BUILD)/fuzz/fuzz_import
+	@tests/fuzz/run.sh $(BUILD) $${FUZZ_SECONDS:-600}
+
 $(BUILD):
 	mkdir -p $@
 
@@ -90,7 +103,7 @@ deps:
 # The whole suite: unit tests (plain and ASan/UBSan), then the real binary
 # against tests/faultgen with the kernel's own counters as the oracle, on
 # this host and, under QEMU, on a Debian kernel once per backend.
-test: all $(BUILD)/asan/pfwatch $(UNIT_BINS) $(UNIT_ASAN_BINS)
+test: all $(BUILD)/asan/pfwatch $(UNIT_BINS) $(UNIT_ASAN_BINS) $(BUILD)/fuzz/fuzz_import
 	@tests/run.sh $(BUILD)
 
 # Only the QEMU part: the integration tests on a Debian kernel, per backend.

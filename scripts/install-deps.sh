@@ -4,13 +4,16 @@ set -eu
 # qemu-system-x86 and busybox-static: make vmtest boots Debian kernels.
 # bpftrace and perf: the peers make bench compares pfwatch with.
 # tmux: the live view's tests drive pfwatch in a real terminal.
-# prometheus: promtool checks the .prom export.
+# prometheus: promtool checks the .prom export; the server scrapes serve.
+# libjansson-dev: pfwatch report reads JSON with it.
 packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config
-	python3 util-linux bc qemu-system-x86 busybox-static bpftrace tmux prometheus"
+	libjansson-dev python3 util-linux bc qemu-system-x86 busybox-static bpftrace tmux
+	prometheus"
 . /etc/os-release
 case "${ID:-}" in
 ubuntu)	packages="$packages linux-tools-common linux-tools-generic" ;;
-*)	packages="$packages bpftool linux-perf" ;;
+# libclang-rt-dev: libFuzzer, for the fuzz tests (Ubuntu's clang has it).
+*)	packages="$packages bpftool linux-perf libclang-rt-dev" ;;
 esac
 missing=""
 for p in $packages; do

@@ -61,7 +61,7 @@ void aggregate_free(struct aggregate *agg)
 	memset(agg, 0, sizeof(*agg));
 }
 
-static struct process_record *new_record(struct aggregate *agg)
+struct process_record *aggregate_add_record(struct aggregate *agg)
 {
 	struct process_record *record;
 
@@ -83,7 +83,7 @@ static struct process_record *new_record(struct aggregate *agg)
 static struct process_record *add_record(struct aggregate *agg,
 					 const struct proc_stats *stats)
 {
-	struct process_record *record = new_record(agg);
+	struct process_record *record = aggregate_add_record(agg);
 
 	if (record) {
 		record->tgid = stats->tgid;
@@ -137,7 +137,7 @@ static struct process_record *folded_record(struct aggregate *agg,
 		if (record->folded && !strcmp(record->comm, comm))
 			return record;
 	}
-	record = new_record(agg);
+	record = aggregate_add_record(agg);
 	if (!record)
 		return NULL;
 	snprintf(record->comm, COMM_LEN, "%s", comm);
@@ -201,6 +201,28 @@ void aggregate_add_invalid(struct aggregate *agg, const struct invalid_fault *fa
 		agg->invalid[agg->nr_invalid++] = *fault;
 }
 
+void aggregate_retain(struct aggregate *agg,
+		      bool (*keep)(const struct process_record *, const void *),
+		      const void *context)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < agg->nr_records; i++) {
+		struct process_record *record = agg->records[i];
+
+		if (keep(record, context)) {
+			agg->records[kept++] = record;
+			continue;
+		}
+		for (__u32 slot = 0; slot < MAX_PROC_SLOTS; slot++)
+			if (agg->by_slot[slot] == record)
+				agg->by_slot[slot] = NULL;
+		free(record->shown);
+		free(record);
+	}
+	agg->nr_records = kept;
+}
+
 /* The newest record of a tgid: a reused PID shadows the older process. */
 struct process_record *aggregate_find(const struct aggregate *agg, __u32 tgid)
 {
@@ -218,6 +240,15 @@ __u64 stats_kind_count(const struct fault_stats *stats, enum class_kind kind)
 		if (fault_class_kind(c) == kind)
 			sum += stats->count[c];
 	return sum;
+}
+
+void stats_kind_hist(const struct fault_stats *stats, enum class_kind kind,
+		     __u64 *hist)
+{
+	memset(hist, 0, HIST_BUCKETS * sizeof(*hist));
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (fault_class_kind(c) == kind)
+			hist_add(hist, stats->hist[c]);
 }
 
 __u64 stats_invalid_count(const struct fault_stats *stats)

@@ -95,11 +95,20 @@ int aggregate_update_slot(struct aggregate *agg, __u32 slot,
  * may fold the oldest exited record away; -ENOMEM on failure.
  */
 int aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited);
+/* A new, zeroed record that no slot points to; NULL when out of memory. */
+struct process_record *aggregate_add_record(struct aggregate *agg);
+/* Drops (and frees) every record @keep says no to. */
+void aggregate_retain(struct aggregate *agg,
+		      bool (*keep)(const struct process_record *, const void *),
+		      const void *context);
 void aggregate_add_invalid(struct aggregate *agg, const struct invalid_fault *fault);
 struct process_record *aggregate_find(const struct aggregate *agg, __u32 tgid);
 
 /* Sums over classes of one kind, and over all processes. */
 __u64 stats_kind_count(const struct fault_stats *stats, enum class_kind kind);
+/* The histograms of one kind's classes, summed into @hist. */
+void stats_kind_hist(const struct fault_stats *stats, enum class_kind kind,
+		     __u64 *hist);
 /* Invalid faults as outputs show them: signals plus other errors. */
 __u64 stats_invalid_count(const struct fault_stats *stats);
 __u64 stats_latency_sum(const struct fault_stats *stats);

@@ -18,6 +18,7 @@
 #include "probe.h"
 #include "render_text.h"
 #include "render_tui.h"
+#include "report.h"
 #include "run_command.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -451,6 +452,8 @@ int main(int argc, char **argv)
 	struct tracer_config config = { 0 };
 	int err, status;
 
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return report_main(argc - 1, argv + 1);
 	switch (options_parse(&s.opts, argc, argv)) {
 	case OPTIONS_DONE:
 		return EXIT_OK;

@@ -3,8 +3,10 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "aggregate.h"
 #include "export.h"
 #include "options.h"
 
@@ -321,4 +323,101 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 	if (opts->stream_faults && !opts->interval_given)
 		opts->interval_s = 0;	/* stdout carries the stream */
 	return check_combination(opts) ? OPTIONS_RUN : OPTIONS_BAD;
+}
+
+static const char report_usage_text[] =
+"Usage: pfwatch report [OPTIONS] FILE [FILE2]\n"
+"Print the summary and latency histograms of a JSON file pfwatch wrote\n"
+"(-o FILE.json, plain or .gz). With two files, compare them side by side:\n"
+"before and after a deploy, say. No privileges needed.\n"
+"\n"
+"  -p, --pid PID        only this process (its records, its invalid faults)\n"
+"  -c, --class NAME     only this class (anon_zero, cow, file_cached,\n"
+"                       file_read, swap_in, segv_maperr, segv_accerr, sigbus,\n"
+"                       other_error) or kind (minor, major, invalid)\n"
+"  -n, --top N          rows in the process tables (default 10)\n"
+"  -h, --help           this text\n";
+
+static void bad_report_option(const char *fmt, const char *arg)
+{
+	fputs("pfwatch report: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see pfwatch report --help)\n", stderr);
+}
+
+/* A class name sets its bit; a kind name sets those of its classes. */
+static unsigned class_mask_named(const char *name)
+{
+	unsigned mask = 0;
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		enum class_kind kind = fault_class_kind(c);
+
+		if (!strcmp(name, fault_class_name(c)) ||
+		    !strcmp(name, class_kind_name(kind)) ||
+		    (kind == KIND_ERROR && !strcmp(name, "invalid")))
+			mask |= 1u << c;
+	}
+	return mask;
+}
+
+enum options_result report_options_parse(struct report_options *opts, int argc,
+					 char **argv)
+{
+	static const struct option report_options[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "class", required_argument, NULL, 'c' },
+		{ "top", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long number;
+	int opt;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->top = 10;
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "p:c:n:h", report_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(report_usage_text, stdout);
+			return OPTIONS_DONE;
+		case 'p':
+			if (!parse_long(optarg, 0, UINT32_MAX, &number)) {
+				bad_report_option("-p: '%s' is not a process ID", optarg);
+				return OPTIONS_BAD;
+			}
+			opts->pid = (__u32)number;
+			opts->has_pid = true;
+			break;
+		case 'c':
+			opts->class_mask = class_mask_named(optarg);
+			if (!opts->class_mask) {
+				bad_report_option("-c: '%s' is not a fault class or kind", optarg);
+				return OPTIONS_BAD;
+			}
+			break;
+		case 'n':
+			if (!parse_long(optarg, 1, 10000, &number)) {
+				bad_report_option("-n: '%s' is not a row count (1 to 10000)", optarg);
+				return OPTIONS_BAD;
+			}
+			opts->top = (int)number;
+			break;
+		default:
+			bad_report_option(optopt ? "option -%s is unknown or lacks its value"
+					  : "option %s is unknown or lacks its value",
+				   optopt ? (char[2]){ (char)optopt, 0 } : argv[optind - 1]);
+			return OPTIONS_BAD;
+		}
+	}
+	opts->nr_files = argc - optind;
+	if (opts->nr_files < 1 || opts->nr_files > 2) {
+		bad_report_option("%sname one JSON file, or two to compare", "");
+		return OPTIONS_BAD;
+	}
+	opts->files[0] = argv[optind];
+	opts->files[1] = opts->nr_files == 2 ? argv[optind + 1] : NULL;
+	return OPTIONS_RUN;
 }

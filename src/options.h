@@ -37,7 +37,20 @@ enum options_result {
 	OPTIONS_BAD,		/* usage error printed: exit 2 */
 };
 
+/* pfwatch report [OPTIONS] FILE [FILE2] */
+struct report_options {
+	const char *files[2];
+	int nr_files;
+	bool has_pid;
+	__u32 pid;
+	unsigned class_mask;		/* a bit per fault class; 0: all */
+	int top;
+};
+
 enum options_result options_parse(struct options *opts, int argc, char **argv);
+/* @argv starts at "report". */
+enum options_result report_options_parse(struct report_options *opts, int argc,
+					 char **argv);
 const char *backend_name(enum backend backend);
 
 #endif

@@ -11,6 +11,8 @@ void render_interval(FILE *out, const struct aggregate *agg,
 /* Totals, rates and latency percentiles per class for the whole run. */
 void render_summary(FILE *out, const struct aggregate *agg,
 		    const struct run_info *run, int top);
+/* Minor and major latency, one text line per power of two. */
+void render_histogram(FILE *out, const struct fault_stats *stats);
 /* --min-latency: a header, then one line per streamed fault. */
 void render_fault_header(FILE *out);
 void render_fault_record(FILE *out, const struct fault_record *record,

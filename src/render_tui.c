@@ -490,15 +490,6 @@ static void draw_table(struct live_screen *screen, int top, int height)
 	}
 }
 
-static void kind_hist(const struct fault_stats *stats, enum class_kind kind,
-		      __u64 *out)
-{
-	memset(out, 0, HIST_BUCKETS * sizeof(*out));
-	for (int c = 0; c < NR_FAULT_CLASSES; c++)
-		if (fault_class_kind(c) == kind)
-			hist_add(out, stats->hist[c]);
-}
-
 static void class_line(char *buf, size_t size, const struct fault_stats *stats,
 		       enum class_kind kind, const char *label)
 {
@@ -584,8 +575,8 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 	}
 	if (bar_width < 4 || y + 1 >= top + height)
 		return;
-	kind_hist(stats, KIND_MINOR, minor);
-	kind_hist(stats, KIND_MAJOR, major);
+	stats_kind_hist(stats, KIND_MINOR, minor);
+	stats_kind_hist(stats, KIND_MAJOR, major);
 	n = tui_hist_layout(minor, major, bar_width, hist,
 			    (size_t)(top + height - y - 1));
 	if (!n) {

@@ -3,7 +3,11 @@
 Each test prints one line: "PASS suite/name", "FAIL suite/name: why" or
 "SKIP suite/name: why". A test fails by an assertion or by crashing, and
 skips by raising Skip with the reason.
+
+PFWATCH_ONLY=WORD runs only the tests whose name contains WORD (a local
+shortcut; the suite as a whole never sets it).
 """
+import os
 
 
 class Skip(Exception):
@@ -36,10 +40,12 @@ class Suite:
                 self.report("FAIL", func.__name__, f"{type(e).__name__}: {e}")
                 return
             self.report("PASS", func.__name__, why or "")
-        self.tests.append(run)
+        self.tests.append((func.__name__, run))
         return func
 
     def main(self):
-        for run in self.tests:
-            run()
+        only = os.environ.get("PFWATCH_ONLY", "")
+        for name, run in self.tests:
+            if only in name:
+                run()
         return 1 if "FAIL" in self.results else 0

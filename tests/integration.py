@@ -542,6 +542,135 @@ def export_interval_rewrites_whole_files():
     return f"{len(counts)} reads, {len(versions)} versions, final {final}"
 
 
+def report(args):
+    r = subprocess.run([PFWATCH, "report", *args], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, f"report {args}: exit {r.returncode}: {r.stderr}"
+    return r.stdout
+
+
+def report_column(text, row, column=1):
+    """A number in the first line of @text whose first word is @row."""
+    for line in text.splitlines():
+        words = line.split()
+        if words and words[0] == row:
+            return words[column]
+    raise AssertionError(f"no {row!r} line in:\n{text}")
+
+
+@test
+def report_reads_what_pfwatch_wrote():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "run.json.gz")
+        r = pfwatch(["-o", path, "--", FAULTGEN, "anon_zero", str(N)])
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(exported(path))
+        text = report([path])
+    count = int(report_column(text, "anon_zero"))
+    assert count == class_count(doc, "anon_zero"), f"report {count}, file {class_count(doc, 'anon_zero')}"
+    assert N <= count <= N + STARTUP_SLACK["anon_zero"], f"anon_zero {count}"
+    ru = command_record(doc)["rusage"]["minflt"]
+    assert f"(wait4 rusage minflt {ru})" in text, text
+    timed = sum(p["latency_ns"][c]["count"] for p in doc["processes"] for c in MINOR)
+    rows = [l for l in text.split("LATENCY", 1)[1].splitlines()[1:] if l.strip()]
+    shown = 0
+    for row in rows:
+        # "  1.0us ====    2634   p50 ~ ...": the count after the bars.
+        m = re.match(r"\s*[\d.]+[num]?s [=# ]*?\s(\d+)", row)
+        assert m, f"histogram row {row!r}"
+        shown += int(m.group(1))
+    assert shown == timed, f"histogram rows add up to {shown}, the file has {timed} timed minor faults"
+    return f"anon_zero {count}, histogram {shown} = {timed} timed"
+
+
+def two_process_run(tmp):
+    """sh running faultgen anon_zero N then file_read N/10: the file and faultgens."""
+    path = os.path.join(tmp, "two.json")
+    script = f"{FAULTGEN} --dir {tmp} anon_zero {N}; {FAULTGEN} --dir {tmp} file_read {N // 10}"
+    r = pfwatch(["-o", path, "--", "sh", "-c", script])
+    assert r.returncode == 0, r.stderr
+    doc = json.load(open(path))
+    gens = [p for p in doc["processes"] if p["comm"] == "faultgen"]
+    assert len(gens) == 2, f"faultgen records: {len(gens)}"
+    return path, doc, gens
+
+
+@test
+def report_filters_by_pid_and_class():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        path, doc, gens = two_process_run(tmp)
+        reader = max(gens, key=lambda p: p["classes"]["file_read"])
+        by_pid = report(["--pid", str(reader["pid"]), path])
+        major = report(["--class", "major", path])
+        errors = subprocess.run([PFWATCH, "report", "--pid", "1", path],
+                                capture_output=True, text=True)
+    assert int(report_column(by_pid, "file_read")) == reader["classes"]["file_read"] == N // 10
+    assert int(report_column(by_pid, "anon_zero")) == reader["classes"]["anon_zero"], by_pid
+    assert int(report_column(major, "file_read")) == class_count(doc, "file_read")
+    assert int(report_column(major, "anon_zero")) == 0, major
+    assert int(report_column(major, "minor")) == 0, major
+    assert errors.returncode == 1 and "no process with PID 1" in errors.stderr, errors.stderr
+    return f"pid {reader['pid']}: file_read {N // 10}; --class major keeps {class_count(doc, 'file_read')}"
+
+
+@test
+def report_compares_two_files():
+    need_root()
+    counts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json.gz")]
+        for path, n in zip(paths, (N, 2 * N)):
+            r = pfwatch(["-o", path, "--", FAULTGEN, "anon_zero", str(n)])
+            assert r.returncode == 0, r.stderr
+            counts.append(class_count(json.loads(exported(path)), "anon_zero"))
+        text = report(["--top", "1", *paths])
+    a, b = int(report_column(text, "anon_zero", 1)), int(report_column(text, "anon_zero", 2))
+    assert (a, b) == tuple(counts), f"report {a} {b}, files {counts}"
+    change = f"{100.0 * (b - a) / a:+.1f}%"
+    assert report_column(text, "anon_zero", 3) == change, text
+    commands = text.split("COMM", 1)[1].strip().splitlines()[1:]
+    assert len(commands) == 1 and commands[0].split()[0] == "faultgen", commands
+    return f"anon_zero {a} -> {b} ({change})"
+
+
+@test
+def report_refuses_bad_files_in_one_line():
+    with tempfile.TemporaryDirectory() as tmp:
+        good = os.path.join("tests", "fuzz", "seeds", "segv.json")
+        text = open(good, "rb").read()
+        head, tail = text.split(b'"processes"')
+        cases = {
+            "truncated.json": (text[:700], ["byte 700", "line"]),
+            "truncated.json.gz": (gzip.compress(text)[:300], ["uncompressed", "unexpected end"]),
+            "other.json": (b'{"name": "not pfwatch"}', ["not a pfwatch JSON file"]),
+            "newer.json": (text.replace(b'"schema_version": 1', b'"schema_version": 9'),
+                           ["schema_version", "9"]),
+            "negative.json": (head + b'"processes"' + tail.replace(
+                b'"anon_zero": ', b'"anon_zero": -', 1), ["classes.anon_zero", "non-negative"]),
+            "empty.json": (b"", ["byte 0"]),
+        }
+        for name, (content, words) in cases.items():
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.write(content)
+            r = subprocess.run([PFWATCH, "report", path], capture_output=True, text=True)
+            lines = r.stderr.strip().splitlines()
+            assert r.returncode == 1, f"{name}: exit {r.returncode}"
+            assert len(lines) == 1 and lines[0].startswith(f"pfwatch report: {path}: "), lines
+            for word in words:
+                assert word in lines[0], f"{name}: {lines[0]!r} lacks {word!r}"
+        r = subprocess.run([PFWATCH, "report", os.path.join(tmp, "absent.json")],
+                           capture_output=True, text=True)
+        assert r.returncode == 1 and "No such file" in r.stderr, r.stderr
+    for args, words in ((["--class", "tiny"], ["tiny", "class"]), (["--top", "0"], ["-n"]),
+                        ([], ["one JSON file"]), (["a", "b", "c"], ["one JSON file"])):
+        r = subprocess.run([PFWATCH, "report", *args], capture_output=True, text=True)
+        assert r.returncode == 2 and all(w in r.stderr for w in words), f"{args}: {r.stderr}"
+    return f"{len(cases)} bad files, 4 bad command lines"
+
+
 @test
 def sigint_still_writes_the_file():
     need_root()

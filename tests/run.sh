@@ -21,6 +21,8 @@ done
 for t in "$build"/asan/tests/test_*; do
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run "$t"
 done
+# The JSON reader fuzzed for a bounded time; crash inputs kept are replayed.
+run tests/fuzz/run.sh "$build" "${PFWATCH_FUZZ_SECONDS:-30}"
 run python3 tests/integration.py "$build"
 run python3 tests/live_view.py "$build"
 
