@@ -14,7 +14,7 @@ WARNINGS := -Wall -Wextra -Werror
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DPFWATCH_VERSION='"$(VERSION)"' \
 	-I$(BUILD) -Ibpf -Isrc
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
-LIBS := -lbpf -lelf -lz -lm -ljansson $(CURSES_LIBS)
+LIBS := -lbpf -lelf -lz -lm -ljansson -lmicrohttpd $(CURSES_LIBS)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
@@ -22,7 +22,7 @@ BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux
 # Userspace rooms; main.c is the only one the unit tests leave out.
 LIB_SRCS := options.c probe.c loader.c collect.c aggregate.c hist.c proc_maps.c proc_status.c view.c tui_layout.c render_tui.c \
 	json_writer.c render_text.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
-	import_json.c report.c run_command.c
+	import_json.c report.c serve.c run_command.c
 LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h

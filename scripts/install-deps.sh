@@ -5,9 +5,10 @@ set -eu
 # bpftrace and perf: the peers make bench compares pfwatch with.
 # tmux: the live view's tests drive pfwatch in a real terminal.
 # prometheus: promtool checks the .prom export; the server scrapes serve.
-# libjansson-dev: pfwatch report reads JSON with it.
+# libjansson-dev: pfwatch report reads JSON with it; libmicrohttpd-dev:
+# pfwatch serve answers HTTP with it.
 packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config
-	libjansson-dev python3 util-linux bc qemu-system-x86 busybox-static bpftrace tmux
+	libjansson-dev libmicrohttpd-dev python3 util-linux bc qemu-system-x86 busybox-static bpftrace tmux
 	prometheus"
 . /etc/os-release
 case "${ID:-}" in

@@ -12,6 +12,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+ifconfig lo 127.0.0.1 up	# pfwatch serve listens on loopback
 echo "VMTEST-BOOTED $(uname -r)" >"$report"
 
 # zram0 is left for the swap_in test to set up; zram1 carries an ext4 /tmp

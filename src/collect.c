@@ -186,6 +186,11 @@ int collector_poll(struct collector *collector, int timeout_ms)
 	return 0;
 }
 
+int collector_fd(const struct collector *collector)
+{
+	return ring_buffer__epoll_fd(collector->ring);
+}
+
 /* A slot whose process is gone without an exit event (event lost). */
 static bool slot_orphaned(const struct proc_stats *stats)
 {

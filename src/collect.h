@@ -36,6 +36,8 @@ int collector_init(struct collector *collector, struct tracer *tracer,
 void collector_free(struct collector *collector);
 /* Waits up to timeout_ms for events and handles them; -errno on failure. */
 int collector_poll(struct collector *collector, int timeout_ms);
+/* Readable when events wait past the wakeup threshold. */
+int collector_fd(const struct collector *collector);
 /* Reads every slot into the aggregate and recycles exited ones. */
 int collector_sync(struct collector *collector);
 /*

@@ -1,7 +1,10 @@
 /*
  * Prometheus text exposition (format 0.0.4, the one node_exporter's
- * textfile collector reads; OpenMetrics parsers read it too): fault
- * counters and latency histograms by command name and class.
+ * textfile collector reads) or OpenMetrics 1.0 (what pfwatch serve gives a
+ * scraper that asks for it): fault counters and latency histograms by
+ * command name and class. The series are the same in both; OpenMetrics
+ * names counter families without "_total", has info and unit metadata,
+ * and ends with "# EOF".
  * Label cardinality is bounded: the PROM_TOP_COMMS command names with the
  * most time in faults get series of their own, the rest share "<other>".
  */
@@ -91,10 +94,13 @@ static int write_labels(FILE *out, const char *metric, const char *comm,
 		       class_kind_name(fault_class_kind(fault_class))) < 0 ? -1 : 0;
 }
 
-static int write_counters(FILE *out, const struct comm_group *groups, size_t nr)
+static int write_counters(FILE *out, const struct comm_group *groups, size_t nr,
+			  bool openmetrics)
 {
-	fputs("# HELP pfwatch_faults_total Page faults since pfwatch started.\n"
-	      "# TYPE pfwatch_faults_total counter\n", out);
+	const char *family = openmetrics ? "pfwatch_faults" : "pfwatch_faults_total";
+
+	fprintf(out, "# HELP %s Page faults since pfwatch started.\n"
+		"# TYPE %s counter\n", family, family);
 	for (size_t g = 0; g < nr; g++)
 		for (int c = 0; c < NR_FAULT_CLASSES; c++)
 			if (groups[g].stats->count[c] &&
@@ -131,10 +137,13 @@ static int write_histogram(FILE *out, const char *comm, int fault_class,
 	return 0;
 }
 
-static int write_histograms(FILE *out, const struct comm_group *groups, size_t nr)
+static int write_histograms(FILE *out, const struct comm_group *groups, size_t nr,
+			    bool openmetrics)
 {
 	fputs("# HELP pfwatch_fault_latency_seconds From the fault's trap to its outcome.\n"
 	      "# TYPE pfwatch_fault_latency_seconds histogram\n", out);
+	if (openmetrics)
+		fputs("# UNIT pfwatch_fault_latency_seconds seconds\n", out);
 	for (size_t g = 0; g < nr; g++)
 		for (int c = 0; c < NR_FAULT_CLASSES; c++)
 			if (hist_count(groups[g].stats->hist[c]) &&
@@ -144,20 +153,26 @@ static int write_histograms(FILE *out, const struct comm_group *groups, size_t n
 	return 0;
 }
 
-static int write_diagnostics(FILE *out, const struct run_info *run)
+static int write_diagnostics(FILE *out, const struct run_info *run, bool openmetrics)
 {
+	const char *lost = openmetrics ? "pfwatch_lost_events" : "pfwatch_lost_events_total";
+	const char *build = openmetrics ? "pfwatch_build" : "pfwatch_build_info";
+
 	return fprintf(out,
-		       "# HELP pfwatch_lost_events_total Events the ring buffer had no room for.\n"
-		       "# TYPE pfwatch_lost_events_total counter\n"
+		       "# HELP %s Events the ring buffer had no room for.\n"
+		       "# TYPE %s counter\n"
 		       "pfwatch_lost_events_total %llu\n"
-		       "# HELP pfwatch_build_info pfwatch's version and the backend in use.\n"
-		       "# TYPE pfwatch_build_info gauge\n"
-		       "pfwatch_build_info{version=\"%s\",backend=\"%s\"} 1\n",
-		       (unsigned long long)run->diag[DIAG_RINGBUF_DROPS],
-		       PFWATCH_VERSION, run->backend ? run->backend : "") < 0 ? -1 : 0;
+		       "# HELP %s pfwatch's version and the backend in use.\n"
+		       "# TYPE %s %s\n"
+		       "pfwatch_build_info{version=\"%s\",backend=\"%s\"} 1\n%s",
+		       lost, lost, (unsigned long long)run->diag[DIAG_RINGBUF_DROPS],
+		       build, build, openmetrics ? "info" : "gauge",
+		       PFWATCH_VERSION, run->backend ? run->backend : "",
+		       openmetrics ? "# EOF\n" : "") < 0 ? -1 : 0;
 }
 
-int export_prom(FILE *out, const struct aggregate *agg, const struct run_info *run)
+int export_prom(FILE *out, const struct aggregate *agg, const struct run_info *run,
+		bool openmetrics)
 {
 	size_t nr, kept;
 	struct comm_group *groups = group_by_comm(agg, &nr);
@@ -181,8 +196,9 @@ int export_prom(FILE *out, const struct aggregate *agg, const struct run_info *r
 			g++;
 		stats_add(groups[g].stats, &p->stats);
 	}
-	err = write_counters(out, groups, kept) || write_histograms(out, groups, kept) ||
-	      write_diagnostics(out, run) || fflush(out) ? -1 : 0;
+	err = write_counters(out, groups, kept, openmetrics) ||
+	      write_histograms(out, groups, kept, openmetrics) ||
+	      write_diagnostics(out, run, openmetrics) || fflush(out) ? -1 : 0;
 out:
 	for (size_t g = 0; g < kept; g++)
 		free(groups[g].stats);

@@ -20,6 +20,7 @@
 #include "render_tui.h"
 #include "report.h"
 #include "run_command.h"
+#include "serve.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -130,7 +131,7 @@ static int check_output(const char *path)
 /* The live screen needs a person at a terminal and a periodic view. */
 static bool wants_live_view(const struct options *opts)
 {
-	return !opts->batch && !opts->command && !opts->stream_faults &&
+	return !opts->batch && !opts->command && !opts->stream_faults && !opts->serve &&
 	       opts->interval_s > 0 && isatty(STDIN_FILENO) &&
 	       isatty(STDOUT_FILENO);
 }
@@ -350,6 +351,60 @@ static int monitor_terminal(struct session *s)
 	return screen ? monitor_live(s, screen) : monitor(s);
 }
 
+/* A scrape's figures: the kernel's counters as of now. */
+static int refresh_for_scrape(void *context)
+{
+	struct session *s = context;
+	int err = collector_sync(&s->collector);
+
+	describe_progress(s);
+	return err;
+}
+
+/* pfwatch serve: /metrics answered between event batches until stopped. */
+static int serve_metrics(struct session *s)
+{
+	struct serve_source source = {
+		.refresh = refresh_for_scrape, .context = s,
+		.agg = &s->agg, .run = &s->run,
+	};
+	double deadline = s->opts.duration_s ? s->started + s->opts.duration_s : 0;
+	char error[256], where[64];
+	struct metrics_server *server;
+	int err = 0;
+
+	serve_address_text(&s->opts.listen, where, sizeof(where));
+	server = serve_start(&s->opts.listen, &source, error, sizeof(error));
+	if (!server) {
+		fprintf(stderr, "pfwatch: cannot listen on %s: %s\n", where, error);
+		return -EXIT_USAGE;
+	}
+	fprintf(stderr, "pfwatch: serving http://%s/metrics\n", where);
+	while (!stop_signal && !err) {
+		struct pollfd ready[] = {
+			{ .fd = serve_fd(server), .events = POLLIN },
+			{ .fd = collector_fd(&s->collector), .events = POLLIN },
+		};
+		double now = monotonic_s();
+
+		if (poll(ready, 2, wait_ms(now, now + 1, deadline)) < 0 && errno != EINTR)
+			err = -errno;
+		if (!err)
+			err = collector_poll(&s->collector, 0);
+		serve_run(server);
+		if (!err)
+			err = export_if_due(s);
+		if (deadline && monotonic_s() >= deadline)
+			break;
+		if (all_pids_gone(&s->opts)) {
+			say_pids_gone(&s->opts);
+			break;
+		}
+	}
+	serve_stop(server);
+	return err;
+}
+
 /* pfwatch -- CMD: trace until CMD exits, then attach the kernel's rusage. */
 static int run_command(struct session *s)
 {
@@ -480,6 +535,8 @@ int main(int argc, char **argv)
 	}
 	if (s.opts.command)
 		err = run_command(&s);
+	else if (s.opts.serve)
+		err = serve_metrics(&s);
 	else if (wants_live_view(&s.opts))
 		err = monitor_terminal(&s);
 	else

@@ -1,4 +1,5 @@
 /* Command-line parsing: every value range-checked, one error line each. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -12,6 +13,8 @@
 
 static const char usage_text[] =
 "Usage: pfwatch [OPTIONS] [-- COMMAND [ARGS...]]\n"
+"       pfwatch serve [--listen [ADDR:]PORT] [OPTIONS]\n"
+"       pfwatch report [OPTIONS] FILE [FILE2]   (see pfwatch report --help)\n"
 "See every user page fault: minor, major and invalid, per process, with\n"
 "latency histograms. Needs root (or CAP_BPF and CAP_PERFMON).\n"
 "\n"
@@ -43,6 +46,10 @@ static const char usage_text[] =
 "                           periodic table is then off unless -i is given\n"
 "  -v, --verbose            say which backend and hooks are in use\n"
 "\n"
+"pfwatch serve: no view; Prometheus metrics over HTTP at /metrics\n"
+"      --listen [ADDR:]PORT where to listen (default 127.0.0.1:9479; an\n"
+"                           IPv6 address goes in brackets: [::1]:9479)\n"
+"\n"
 "Kernel side:\n"
 "      --backend NAME       auto (default), fexit, kprobe or perf: how a\n"
 "                           fault's outcome is seen (see pfwatch(8))\n"
@@ -56,7 +63,9 @@ static const char usage_text[] =
 "  pfwatch -p 1234               live view opened on one service\n"
 "  pfwatch -b -p 1234 -d 30       30 s of it as text, a table every second\n"
 "  pfwatch -C postgres -o pg.json all postgres processes, saved as JSON\n"
-"  pfwatch -i 5                   the whole system, every 5 seconds\n";
+"  pfwatch -i 5                   the whole system, every 5 seconds\n"
+"  pfwatch serve                  metrics for Prometheus on 127.0.0.1:9479\n"
+"  pfwatch report a.json b.json   compare two saved runs\n";
 
 static void bad_option(const char *fmt, const char *arg)
 {
@@ -118,6 +127,40 @@ static bool parse_pid_list(struct options *opts, char *list)
 	return true;
 }
 
+/* "PORT", "ADDR:PORT" or "[IPV6]:PORT"; the address defaults to loopback. */
+static bool parse_listen(const char *text, struct sockaddr_storage *out)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+	char host[INET6_ADDRSTRLEN + 2] = "127.0.0.1";
+	const char *colon = strrchr(text, ':');
+	long port;
+
+	memset(out, 0, sizeof(*out));
+	if (colon) {
+		size_t len = (size_t)(colon - text);
+
+		if (len >= sizeof(host))
+			return false;
+		memcpy(host, text, len);
+		host[len] = '\0';
+		text = colon + 1;
+	}
+	if (!parse_long(text, 1, 65535, &port))
+		return false;
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		host[strlen(host) - 1] = '\0';
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1;
+	}
+	in->sin_family = AF_INET;
+	in->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &in->sin_addr) == 1;
+}
+
 static bool parse_backend(const char *name, enum backend *out)
 {
 	static const enum backend all[] = {
@@ -145,7 +188,7 @@ const char *backend_name(enum backend backend)
 
 enum long_only {
 	OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY, OPT_NO_COLOR, OPT_FORMAT,
-	OPT_EXPORT_INTERVAL,
+	OPT_EXPORT_INTERVAL, OPT_LISTEN,
 };
 
 static const struct option long_options[] = {
@@ -161,6 +204,7 @@ static const struct option long_options[] = {
 	{ "min-latency", required_argument, NULL, OPT_MIN_LATENCY },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "export-interval", required_argument, NULL, OPT_EXPORT_INTERVAL },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "batch", no_argument, NULL, 'b' },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -250,6 +294,16 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 			return false;
 		}
 		return true;
+	case OPT_LISTEN:
+		if (!opts->serve) {
+			bad_option("--listen: %sonly pfwatch serve listens", "");
+			return false;
+		}
+		if (!parse_listen(arg, &opts->listen)) {
+			bad_option("--listen: '%s' is not [ADDR:]PORT (an IPv4 address, or IPv6 in brackets; port 1 to 65535)", arg);
+			return false;
+		}
+		return true;
 	case 'b':
 		opts->batch = true;
 		return true;
@@ -274,6 +328,10 @@ static bool check_combination(const struct options *opts)
 		bad_option("%s--format and --export-interval need -o FILE", "");
 		return false;
 	}
+	if (opts->serve && (opts->command || opts->stream_faults)) {
+		bad_option("%spfwatch serve traces running processes: no -- COMMAND, no --min-latency", "");
+		return false;
+	}
 	if (opts->command && !opts->command[0]) {
 		bad_option("%s-- must be followed by a command", "");
 		return false;
@@ -290,6 +348,16 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 	opts->top = 10;
 	opterr = 0;	/* our own messages, in our own format */
 	optind = 1;
+	if (argc > 1 && !strcmp(argv[1], "serve")) {
+		struct sockaddr_in *loopback = (struct sockaddr_in *)&opts->listen;
+
+		opts->serve = true;
+		loopback->sin_family = AF_INET;
+		loopback->sin_port = htons(DEFAULT_METRICS_PORT);
+		loopback->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		argc--;
+		argv++;		/* "serve" reads as the program name */
+	}
 	/* '+': stop at the first non-option, so CMD keeps its own options. */
 	while ((opt = getopt_long(argc, argv, "+p:t:C:i:d:n:o:bvhV",
 				  long_options, NULL)) != -1) {

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include "pfwatch.h"
 
@@ -29,7 +30,11 @@ struct options {
 	bool batch;			/* plain text even on a terminal */
 	bool no_color;
 	char **command;			/* pfwatch -- CMD ARGS: NULL-terminated */
+	bool serve;			/* pfwatch serve: /metrics over HTTP */
+	struct sockaddr_storage listen;	/* --listen, loopback by default */
 };
+
+#define DEFAULT_METRICS_PORT 9479
 
 enum options_result {
 	OPTIONS_RUN,		/* go on */

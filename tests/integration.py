@@ -671,6 +671,161 @@ def report_refuses_bad_files_in_one_line():
     return f"{len(cases)} bad files, 4 bad command lines"
 
 
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_get(url, accept=None, timeout=10):
+    import urllib.request
+    req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return resp.headers.get("Content-Type", ""), resp.read().decode()
+
+
+class Serving:
+    """pfwatch serve on a free loopback port, stopped on exit."""
+
+    def __enter__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            pfwatch_argv(["serve", "--listen", f"127.0.0.1:{self.port}"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()
+        assert "serving http://" in line, f"pfwatch serve said {line!r}"
+        self.url = f"http://127.0.0.1:{self.port}/metrics"
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=30)
+
+
+def query(prom_port, promql):
+    """One instant query against Prometheus's HTTP API: [(labels, value)]."""
+    import urllib.parse
+    _, body = http_get(f"http://127.0.0.1:{prom_port}/api/v1/query?" +
+                       urllib.parse.urlencode({"query": promql}))
+    doc = json.loads(body)
+    assert doc["status"] == "success", doc
+    return [(r["metric"], float(r["value"][1])) for r in doc["data"]["result"]]
+
+
+def bucket_holding_median(text, labels):
+    """(lower, upper) le bounds of the bucket holding the median, from /metrics."""
+    buckets = sorted((float(k.split('le="')[1].rstrip('"')), v)
+                     for k, v in prom_samples(text, "pfwatch_fault_latency_seconds_bucket").items()
+                     if k.startswith(labels + ",le="))
+    total = buckets[-1][1]
+    lower = 0.0
+    for le, cumulative in buckets:
+        if cumulative >= total / 2:
+            return lower, le
+        lower = le
+    raise AssertionError(f"no bucket holds the median: {buckets}")
+
+
+@test
+def serve_negotiates_openmetrics():
+    need_root()
+    with Serving() as serving:
+        r = subprocess.run([FAULTGEN, "anon_zero", str(N)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        om_type, om = http_get(serving.url, "application/openmetrics-text;version=1.0.0,"
+                               "text/plain;version=0.0.4;q=0.5")
+        text_type, text = http_get(serving.url)
+        again = subprocess.run(pfwatch_argv(["serve", "--listen", f"127.0.0.1:{serving.port}"]),
+                               capture_output=True, text=True, timeout=60)
+    assert om_type.startswith("application/openmetrics-text; version=1.0.0"), om_type
+    assert om.endswith("# EOF\n") and "# TYPE pfwatch_faults counter" in om, om[-200:]
+    assert text_type.startswith("text/plain; version=0.0.4"), text_type
+    assert "# EOF" not in text and "# TYPE pfwatch_faults_total counter" in text
+    counts = [prom_anon_zero(body) for body in (om, text)]
+    assert counts[0] == counts[1] and N <= counts[0] <= N + STARTUP_SLACK["anon_zero"], counts
+    lines = again.stderr.strip().splitlines()
+    assert again.returncode == 2 and len(lines) == 1 and "cannot listen on" in lines[0] \
+        and "in use" in lines[0], again.stderr
+    return f"anon_zero {counts[0]} in both formats; a second server: {lines[0]}"
+
+
+def dashboard_queries(prom_port):
+    """Every query of docs/grafana-dashboard.json, run: {panel title: results}."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "docs",
+                           "grafana-dashboard.json")) as f:
+        dashboard = json.load(f)
+    results = {}
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"]
+            for variable, value in (("$__rate_interval", "1m"), ("$__range", "1m"),
+                                    ("$instance", ".*")):
+                expr = expr.replace(variable, value)
+            results.setdefault(panel["title"], []).extend(query(prom_port, expr))
+    return results
+
+
+@test
+def serve_scraped_by_prometheus():
+    need_root()
+    prometheus = shutil.which("prometheus")
+    if not prometheus:
+        raise Skip("prometheus is not installed (Debian's prometheus package; make deps)")
+    n = 20 * N
+    labels = 'comm="faultgen",class="anon_zero",kind="minor"'
+    with Serving() as serving, tempfile.TemporaryDirectory() as tmp:
+        prom_port = free_port()
+        config = os.path.join(tmp, "prometheus.yml")
+        with open(config, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "scrape_configs:\n  - job_name: pfwatch\n    static_configs:\n"
+                    f"      - targets: ['127.0.0.1:{serving.port}']\n")
+        log = open(os.path.join(tmp, "prometheus.log"), "w")
+        server = subprocess.Popen([prometheus, f"--config.file={config}",
+                                   f"--storage.tsdb.path={tmp}/data",
+                                   f"--web.listen-address=127.0.0.1:{prom_port}"],
+                                  stdout=log, stderr=log)
+        try:
+            r = subprocess.run([FAULTGEN, "anon_zero", str(n)], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            counter = f'sum(pfwatch_faults_total{{{labels}}})'
+            deadline, seen = time.monotonic() + 60, []
+            while time.monotonic() < deadline:
+                try:
+                    seen = query(prom_port, counter)
+                except OSError:
+                    seen = []	# Prometheus still starting
+                if seen and seen[0][1] >= n:
+                    break
+                time.sleep(1)
+            assert seen and seen[0][1] >= n, f"Prometheus has {seen} after 60 s"
+            quantile = query(prom_port, "histogram_quantile(0.5, sum by (le) "
+                             f"(pfwatch_fault_latency_seconds_bucket{{{labels}}}))")
+            up = query(prom_port, 'up{job="pfwatch"}')
+            _, text = http_get(serving.url)
+            # rate() needs two scrapes in its window.
+            for _ in range(20):
+                panels = dashboard_queries(prom_port)
+                if panels["Page faults per second, by class"]:
+                    break
+                time.sleep(1)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            log.close()
+    count = seen[0][1]
+    assert n <= count <= n + STARTUP_SLACK["anon_zero"], f"Prometheus counted {count}, want {n}.."
+    assert up and up[0][1] == 1, f"up = {up}"
+    lower, upper = bucket_holding_median(text, labels)
+    p50 = quantile[0][1]
+    assert lower <= p50 <= upper, f"histogram_quantile {p50} outside its bucket [{lower}, {upper}]"
+    assert 1e-7 < p50 < 1e-3, f"median anon_zero fault {p50} s: not a minor fault's magnitude"
+    assert panels["Page faults per second, by class"], "the dashboard's fault-rate panel has no data"
+    return (f"Prometheus: anon_zero {count:.0f} (N={n}), median {p50 * 1e6:.2f} us in "
+            f"[{lower * 1e6:.2f}, {upper * 1e6:.2f}] us; {len(panels)} dashboard panels query")
+
+
 @test
 def sigint_still_writes_the_file():
     need_root()
@@ -727,6 +882,10 @@ def bad_options_are_rejected():
     expect_error(["-o", "x", "--format", "xml"], 2, ["--format", "json, csv, prom, folded"])
     expect_error(["--format", "csv"], 2, ["need -o FILE"])
     expect_error(["-o", "x", "--export-interval", "0.01"], 2, ["--export-interval", "interval"])
+    expect_error(["--listen", "9000"], 2, ["--listen", "serve"])
+    for bad in ("0", "70000", "1.2.3:80", "::1:80", "host:80", "127.0.0.1:"):
+        expect_error(["serve", "--listen", bad], 2, ["--listen", bad])
+    expect_error(["serve", "--", "true"], 2, ["serve", "COMMAND"])
 
 
 @test
