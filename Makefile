@@ -22,7 +22,7 @@ BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux
 # Userspace rooms; main.c is the only one the unit tests leave out.
 LIB_SRCS := options.c probe.c loader.c collect.c aggregate.c hist.c proc_maps.c proc_status.c view.c tui_layout.c render_tui.c \
 	json_writer.c render_text.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
-	import_json.c report.c serve.c run_command.c
+	import_json.c report.c serve.c symbols.c where.c render_where.c run_command.c
 LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
@@ -83,11 +83,12 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJS)
 # The JSON reader under libFuzzer (clang's), with ASan and UBSan.
 FUZZ_SRCS := tests/fuzz/fuzz_import.c $(addprefix src/,import_json.c report.c aggregate.c \
 	hist.c render_text.c view.c tui_layout.c export.c export_json.c export_csv.c \
-	export_prom.c export_folded.c json_writer.c options.c)
+	export_prom.c export_folded.c json_writer.c options.c where.c symbols.c proc_maps.c \
+	render_where.c)
 $(BUILD)/fuzz/fuzz_import: $(FUZZ_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $(FUZZ_SRCS) -ljansson -lz -lm -o $@
+		-fno-sanitize-recover=all $(FUZZ_SRCS) -ljansson -lelf -lz -lm -o $@
 
 # A longer hunt than make test's; new crashes land in build/fuzz/.
 fuzz: $(BUILD)/fuzz/fuzz_import

@@ -66,6 +66,8 @@ struct aggregate {
 
 enum class_kind { KIND_MINOR, KIND_MAJOR, KIND_INVALID, KIND_ERROR };
 
+struct where_table;
+
 /* What every output says about the run itself. */
 struct run_info {
 	const char *backend;
@@ -78,6 +80,7 @@ struct run_info {
 	int exit_status;		/* of CMD, as a shell reports it */
 	__u64 diag[NR_DIAG_COUNTERS];
 	__u64 streamed_faults;		/* --min-latency records received */
+	const struct where_table *where;	/* --where, else NULL */
 };
 
 const char *fault_class_name(enum fault_class fault_class);

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect.h"
+#include "where.h"
 #include "pfwatch.skel.h"
 #include "render_text.h"
 
@@ -132,9 +133,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 		const struct fault_record *record = data;
 
 		collector->streamed++;
-		if (collector->stream_out)
+		if (collector->stream_out && record->latency_ns >= collector->stream_min_ns)
 			render_fault_record(collector->stream_out, record,
 					    comm_of(collector, record->tgid));
+		if (collector->where)
+			where_add(collector->where, &collector->maps, record,
+				  comm_of(collector, record->tgid));
 	} else if (*type == EVENT_PROC_EXIT && size >= sizeof(struct proc_exit_event)) {
 		const struct proc_exit_event *exit_event = data;
 

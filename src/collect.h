@@ -26,6 +26,8 @@ struct collector {
 	size_t nr_draining;
 	struct maps_cache maps;	/* where invalid faults landed */
 	FILE *stream_out;	/* --min-latency: one line per fault, else NULL */
+	__u64 stream_min_ns;	/* ...for faults at least this slow */
+	struct where_table *where;	/* --where: faults placed, else NULL */
 	__u64 streamed;		/* fault records received */
 	__u32 last_tgid;	/* comm_of()'s memory */
 	char last_comm[COMM_LEN];

@@ -4,6 +4,7 @@
 #include "export_json.h"
 #include "hist.h"
 #include "json_writer.h"
+#include "where.h"
 
 static void write_time(struct json_writer *w, const char *key,
 		       const struct timespec *when)
@@ -170,6 +171,127 @@ static void write_invalid(struct json_writer *w, const struct invalid_fault *f)
 	json_end_object(w);
 }
 
+static void write_hex(struct json_writer *w, const char *key, __u64 value)
+{
+	char hex[24];
+
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)value);
+	json_field_string(w, key, hex);
+}
+
+static void write_kinds(struct json_writer *w, __u64 minor, __u64 major, __u64 invalid)
+{
+	json_field_u64(w, "minor", minor);
+	json_field_u64(w, "major", major);
+	json_field_u64(w, "invalid", invalid);
+}
+
+static void write_where_mapping(struct json_writer *w, const struct where_mapping *m)
+{
+	json_begin_object(w);
+	json_field_u64(w, "pid", m->tgid);
+	json_field_string(w, "comm", m->comm);
+	write_hex(w, "start", m->start);
+	write_hex(w, "end", m->end);
+	json_field_string(w, "kind", mapping_kind_name(m->kind));
+	json_field_string(w, "path", m->path);
+	json_key(w, "classes");
+	json_begin_object(w);
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (m->count[c])
+			json_field_u64(w, fault_class_name(c), m->count[c]);
+	json_end_object(w);
+	json_field_u64(w, "latency_sum_ns", m->latency_ns);
+	json_end_object(w);
+}
+
+static void write_where_file(struct json_writer *w, const struct where_file *f,
+			     __u64 page_size)
+{
+	size_t ranges = f->majors ? (size_t)(f->last_offset >> f->heat_shift) + 1 : 0;
+
+	json_begin_object(w);
+	json_field_string(w, "path", f->path);
+	json_field_u64(w, "major", f->majors);
+	json_field_u64(w, "file_cached", f->minors);
+	json_field_u64(w, "bytes_read", f->majors * page_size);
+	json_field_u64(w, "major_latency_sum_ns", f->major_latency_ns);
+	if (f->majors) {
+		json_field_u64(w, "first_offset", f->first_offset);
+		json_field_u64(w, "last_offset", f->last_offset);
+	}
+	json_field_u64(w, "sequential", f->sequential);
+	json_field_u64(w, "random", f->random);
+	json_key(w, "heat");
+	json_begin_object(w);
+	json_field_u64(w, "range_bytes", 1ULL << f->heat_shift);
+	json_key(w, "majors");
+	json_begin_array(w);
+	for (size_t i = 0; i < ranges; i++)
+		json_u64(w, f->heat[i]);
+	json_end_array(w);
+	json_end_object(w);
+	json_end_object(w);
+}
+
+#define JSON_HOT_PAGES 256
+
+/* "where" (--where): every mapping, file and code location; top pages. */
+static void write_where(struct json_writer *w, const struct where_table *where)
+{
+	size_t n, *order;
+
+	json_key(w, "where");
+	json_begin_object(w);
+	json_field_u64(w, "placed", where->placed);
+	json_field_u64(w, "unplaced", where->unplaced);
+	json_field_u64(w, "untracked", where->untracked);
+	json_field_u64(w, "pages_faulted", where->nr_pages);
+	json_key(w, "mappings");
+	json_begin_array(w);
+	order = where_rank(where, WHERE_MAPPINGS, &n);
+	for (size_t i = 0; order && i < n; i++)
+		write_where_mapping(w, &where->mappings[order[i]]);
+	free(order);
+	json_end_array(w);
+	json_key(w, "files");
+	json_begin_array(w);
+	order = where_rank(where, WHERE_FILES, &n);
+	for (size_t i = 0; order && i < n; i++)
+		write_where_file(w, &where->files[order[i]], where->page_size);
+	free(order);
+	json_end_array(w);
+	json_key(w, "hot_pages");
+	json_begin_array(w);
+	order = where_rank(where, WHERE_PAGES, &n);
+	for (size_t i = 0; order && i < n && i < JSON_HOT_PAGES; i++) {
+		const struct where_page *p = &where->pages[order[i]];
+
+		json_begin_object(w);
+		json_field_u64(w, "pid", p->tgid);
+		write_hex(w, "address", p->page * where->page_size);
+		write_kinds(w, p->count[0], p->count[1], p->count[2]);
+		json_end_object(w);
+	}
+	free(order);
+	json_end_array(w);
+	json_key(w, "code");
+	json_begin_array(w);
+	order = where_rank(where, WHERE_CODE, &n);
+	for (size_t i = 0; order && i < n; i++) {
+		const struct where_code *c = &where->code[order[i]];
+
+		json_begin_object(w);
+		json_field_string(w, "binary", c->binary);
+		json_field_string(w, "function", c->symbol);
+		write_kinds(w, c->count[0], c->count[1], c->count[2]);
+		json_end_object(w);
+	}
+	free(order);
+	json_end_array(w);
+	json_end_object(w);
+}
+
 int export_json(FILE *out, const struct aggregate *agg,
 		const struct run_info *run)
 {
@@ -197,6 +319,8 @@ int export_json(FILE *out, const struct aggregate *agg,
 	for (size_t i = 0; i < agg->nr_invalid; i++)
 		write_invalid(&w, &agg->invalid[i]);
 	json_end_array(&w);
+	if (run->where)
+		write_where(&w, run->where);
 	json_end_object(&w);
 	free(total);
 	if (fputc('\n', out) == EOF)

@@ -21,6 +21,7 @@
 #include "report.h"
 #include "run_command.h"
 #include "serve.h"
+#include "where.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -145,6 +146,7 @@ struct session {
 	struct run_info run;
 	double started;
 	struct export_target target;	/* -o FILE, if given */
+	struct where_table where;	/* --where */
 	double next_export;		/* --export-interval */
 };
 
@@ -450,6 +452,8 @@ static int finish(struct session *s)
 			strerror(-err));
 	render_summary(s->opts.command ? stderr : stdout, &s->agg, &s->run,
 		       s->opts.top);
+	if (s->run.where)
+		render_where(s->opts.command ? stderr : stdout, s->run.where, s->opts.top);
 	if (s->opts.output_path && export_file(&s->target, &s->agg, &s->run))
 		return -1;
 	return err ? -1 : 0;
@@ -480,9 +484,10 @@ static int prepare(struct session *s, struct tracer_config *config)
 	config->tid = s->opts.tid;
 	config->comm = s->opts.comm;
 	config->verbose = s->opts.verbose;
-	config->stream_faults = s->opts.stream_faults;
+	/* --where needs every fault; --min-latency's filter is then ours. */
+	config->stream_faults = s->opts.stream_faults || s->opts.where;
 	config->thread_counts = wants_live_view(&s->opts);
-	config->stream_min_latency_ns =
+	config->stream_min_latency_ns = s->opts.where ? 0 :
 		(unsigned long long)(s->opts.min_latency_us * 1000);
 	return 0;
 }
@@ -527,9 +532,20 @@ int main(int argc, char **argv)
 		tracer_stop(&s.tracer);
 		return EXIT_RUNTIME;
 	}
+	if (s.opts.where) {
+		if (where_init(&s.where)) {
+			fputs("pfwatch: out of memory for --where's tables\n", stderr);
+			collector_free(&s.collector);
+			tracer_stop(&s.tracer);
+			return EXIT_RUNTIME;
+		}
+		s.collector.where = &s.where;
+		s.run.where = &s.where;
+	}
 	describe_run(&s);
 	if (s.opts.stream_faults) {
 		s.collector.stream_out = stdout;
+		s.collector.stream_min_ns = (__u64)(s.opts.min_latency_us * 1000);
 		render_fault_header(stdout);
 		fflush(stdout);	/* before the command's own output */
 	}
@@ -553,5 +569,7 @@ int main(int argc, char **argv)
 	collector_free(&s.collector);
 	tracer_stop(&s.tracer);
 	aggregate_free(&s.agg);
+	if (s.run.where)
+		where_free(&s.where);
 	return status;
 }

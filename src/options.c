@@ -44,6 +44,10 @@ static const char usage_text[] =
 "      --min-latency USEC   print every fault that took USEC microseconds or\n"
 "                           more as it happens (0: every fault); the\n"
 "                           periodic table is then off unless -i is given\n"
+"  -w, --where              also say where faults are: the mappings, files\n"
+"                           (offsets, sequential or random), pages and code\n"
+"                           (function, binary) that fault most; every fault\n"
+"                           then goes to pfwatch one by one (costlier)\n"
 "  -v, --verbose            say which backend and hooks are in use\n"
 "\n"
 "pfwatch serve: no view; Prometheus metrics over HTTP at /metrics\n"
@@ -207,6 +211,7 @@ static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "batch", no_argument, NULL, 'b' },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "where", no_argument, NULL, 'w' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -310,6 +315,9 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 	case OPT_NO_COLOR:
 		opts->no_color = true;
 		return true;
+	case 'w':
+		opts->where = true;
+		return true;
 	case 'v':
 		opts->verbose = true;
 		return true;
@@ -359,7 +367,7 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 		argv++;		/* "serve" reads as the program name */
 	}
 	/* '+': stop at the first non-option, so CMD keeps its own options. */
-	while ((opt = getopt_long(argc, argv, "+p:t:C:i:d:n:o:bvhV",
+	while ((opt = getopt_long(argc, argv, "+p:t:C:i:d:n:o:bwvhV",
 				  long_options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);

@@ -25,6 +25,7 @@ struct options {
 	double export_interval_s;	/* 0: write only at the end */
 	int top;			/* rows in the periodic table */
 	bool stream_faults;		/* --min-latency */
+	bool where;			/* --where: mappings, files, pages, code */
 	double min_latency_us;
 	bool verbose;
 	bool batch;			/* plain text even on a terminal */

@@ -15,7 +15,12 @@
  * load for the live view's tests, still N faults per round. --threads T
  * (anon_zero only) runs the rounds in T threads named fg-worker-0... at
  * once, each making N faults a round and reporting its own counts
- * (RUSAGE_THREAD).
+ * (RUSAGE_THREAD). --linger-ms MS keeps the scenario's memory mapped for
+ * MS after the loop, so a tracer can still read /proc/PID/maps.
+ *
+ * Before its loop, faultgen prints "region=START-END" (hex), the addresses
+ * the loop faults in, and for file scenarios "file=PATH" (unlinked, as
+ * /proc/PID/maps shows with " (deleted)").
  *
  * Around its measured loop only, faultgen reads getrusage and prints
  * "scenario=NAME n=N minflt=M majflt=J": the kernel's own proof that the
@@ -49,6 +54,7 @@ struct scenario_context {
 	long n;
 	size_t page;
 	int usage_of;		/* RUSAGE_SELF, or RUSAGE_THREAD in threads */
+	long linger_ms;		/* after the loop, before unmapping */
 };
 
 /* Signal handler state: the only globals. */
@@ -70,6 +76,8 @@ static struct rusage usage_now(const struct scenario_context *ctx)
 	return usage;
 }
 
+static void sleep_ms(long ms);
+
 static void report(const struct scenario_context *ctx, const struct rusage *before)
 {
 	struct rusage after = usage_now(ctx);
@@ -78,6 +86,13 @@ static void report(const struct scenario_context *ctx, const struct rusage *befo
 	       after.ru_minflt - before->ru_minflt,
 	       after.ru_majflt - before->ru_majflt);
 	fflush(stdout);
+	sleep_ms(ctx->linger_ms);
+}
+
+static void print_region(const volatile void *start, size_t bytes)
+{
+	printf("region=%#lx-%#lx\n", (unsigned long)start,
+	       (unsigned long)start + bytes);
 }
 
 static char *map_anonymous(const struct scenario_context *ctx, size_t pages)
@@ -96,8 +111,10 @@ static char *map_anonymous(const struct scenario_context *ctx, size_t pages)
 static void anon_zero(const struct scenario_context *ctx)
 {
 	volatile char *mem = map_anonymous(ctx, (size_t)ctx->n);
-	struct rusage before = usage_now(ctx);
+	struct rusage before;
 
+	print_region(mem, (size_t)ctx->n * ctx->page);
+	before = usage_now(ctx);
 	for (long i = 0; i < ctx->n; i++)
 		mem[(size_t)i * ctx->page] = 1;
 	report(ctx, &before);
@@ -141,6 +158,7 @@ static int make_file(const struct scenario_context *ctx, size_t pages)
 	fd = mkstemp(path);
 	if (fd < 0 || !block)
 		die(ctx, "create a file");
+	printf("file=%s\n", path);
 	if (unlink(path))
 		die(ctx, "unlink");
 	for (size_t i = 0; i < pages; i++) {
@@ -188,6 +206,7 @@ static void touch_file_pages(const struct scenario_context *ctx, int fd)
 	/* No readahead: each page the loop touches is read on its own. */
 	if (madvise((void *)mem, pages * ctx->page, MADV_RANDOM))
 		die(ctx, "madvise MADV_RANDOM");
+	print_region(mem, pages * ctx->page);
 	before = usage_now(ctx);
 	for (long i = 0; i < ctx->n; i++)
 		sink ^= mem[(size_t)i * FILE_STRIDE_PAGES * ctx->page];
@@ -250,6 +269,7 @@ static void swap_in(const struct scenario_context *ctx)
 	/* One page at a time: no swap readahead around the touched page. */
 	if (madvise((void *)mem, pages * ctx->page, MADV_RANDOM))
 		die(ctx, "madvise MADV_RANDOM");
+	print_region(mem, pages * ctx->page);
 	before = usage_now(ctx);
 	for (size_t i = 0; i < pages; i++)
 		sink ^= mem[i * ctx->page];
@@ -344,7 +364,7 @@ static const struct {
 static void usage(void)
 {
 	fputs("usage: faultgen [--dir DIR] [--start-after-ms MS] [--repeat R] [--pause-ms MS]\n"
-	      "                [--threads T] SCENARIO N\n"
+	      "                [--threads T] [--linger-ms MS] SCENARIO N\n"
 	      "scenarios:", stderr);
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(stderr, " %s", scenarios[i].name);
@@ -363,8 +383,6 @@ static long parse_number(const char *text, long max)
 		usage();
 	return value;
 }
-
-static void sleep_ms(long ms);
 
 struct rounds {
 	struct scenario_context ctx;
@@ -429,6 +447,8 @@ int main(int argc, char **argv)
 			repeat = parse_number(argv[arg + 1], 1000000);
 		else if (!strcmp(argv[arg], "--pause-ms"))
 			pause_ms = parse_number(argv[arg + 1], 3600000);
+		else if (!strcmp(argv[arg], "--linger-ms"))
+			ctx.linger_ms = parse_number(argv[arg + 1], 3600000);
 		else if (!strcmp(argv[arg], "--threads"))
 			threads = parse_number(argv[arg + 1], 64);
 		else

@@ -1,0 +1,166 @@
+/* --where as text: mappings, files, pages and code that fault most. */
+#include <stdlib.h>
+#include <string.h>
+#include "render_text.h"
+#include "where.h"
+
+static const char *size_text(char *buf, size_t size, __u64 bytes)
+{
+	if (bytes < 10240)
+		snprintf(buf, size, "%lluB", (unsigned long long)bytes);
+	else if (bytes < 10ULL << 20)
+		snprintf(buf, size, "%.1fKiB", bytes / 1024.0);
+	else if (bytes < 10ULL << 30)
+		snprintf(buf, size, "%.1fMiB", bytes / 1048576.0);
+	else
+		snprintf(buf, size, "%.1fGiB", bytes / 1073741824.0);
+	return buf;
+}
+
+static __u64 kind_sum(const struct where_mapping *m, enum class_kind kind)
+{
+	__u64 sum = 0;
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (fault_class_kind(c) == kind ||
+		    (kind == KIND_INVALID && fault_class_kind(c) == KIND_ERROR))
+			sum += m->count[c];
+	return sum;
+}
+
+static void render_mappings(FILE *out, const struct where_table *where, int top)
+{
+	size_t n, *order = where_rank(where, WHERE_MAPPINGS, &n);
+	char range[48], time_cell[16];
+
+	if (!order || !n) {
+		free(order);
+		return;
+	}
+	fprintf(out, "\n Mappings that fault most:\n  %8s %-16s %-6s %-36s %8s %8s %8s %10s\n",
+		"PID", "COMM", "KIND", "MAPPING", "MINOR", "MAJOR", "INVALID", "IN FAULTS");
+	for (size_t i = 0; i < n && i < (size_t)top; i++) {
+		const struct where_mapping *m = &where->mappings[order[i]];
+
+		snprintf(range, sizeof(range), "%llx-%llx", (unsigned long long)m->start,
+			 (unsigned long long)m->end);
+		fprintf(out, "  %8u %-16s %-6s %-36s %8llu %8llu %8llu %10s\n", m->tgid,
+			m->comm, mapping_kind_name(m->kind), m->path[0] ? m->path : range,
+			(unsigned long long)kind_sum(m, KIND_MINOR),
+			(unsigned long long)kind_sum(m, KIND_MAJOR),
+			(unsigned long long)kind_sum(m, KIND_INVALID),
+			format_ns(time_cell, sizeof(time_cell), m->latency_ns));
+	}
+	free(order);
+}
+
+/* One character per heat range, from 0 to the last offset faulted. */
+static void heat_line(char *buf, size_t size, const struct where_file *f)
+{
+	static const char scale[] = " .:-=+*#%@";
+	size_t ranges = (size_t)(f->last_offset >> f->heat_shift) + 1, at = 0;
+	__u64 most = 0;
+
+	for (size_t i = 0; i < ranges; i++)
+		if (f->heat[i] > most)
+			most = f->heat[i];
+	for (size_t i = 0; i < ranges && at + 1 < size; i++)
+		buf[at++] = f->heat[i] ? scale[1 + (f->heat[i] * 8 + most - 1) / most]
+				       : scale[0];
+	buf[at] = '\0';
+}
+
+static void render_files(FILE *out, const struct where_table *where, int top)
+{
+	size_t n, *order = where_rank(where, WHERE_FILES, &n);
+	char heat[WHERE_HEAT_RANGES + 1], bytes[16], first[16], last[16], seq[8];
+
+	if (!order || !n) {
+		free(order);
+		return;
+	}
+	fprintf(out, "\n Files by major faults (offsets of the majors; SEQ: share within %u KiB after the previous):\n"
+		"  %8s %8s %9s %-21s %5s  %-*s  %s\n", WHERE_SEQUENTIAL_WINDOW >> 10,
+		"MAJORS", "CACHED", "READ", "OFFSETS", "SEQ", 16, "HEAT", "FILE");
+	for (size_t i = 0; i < n && i < (size_t)top; i++) {
+		const struct where_file *f = &where->files[order[i]];
+		char offsets[40] = "-";
+		__u64 judged = f->sequential + f->random;
+
+		strcpy(seq, "-");
+		heat[0] = '\0';
+		if (f->majors) {
+			snprintf(offsets, sizeof(offsets), "%s-%s",
+				 size_text(first, sizeof(first), f->first_offset),
+				 size_text(last, sizeof(last), f->last_offset + where->page_size));
+			heat_line(heat, sizeof(heat), f);
+		}
+		if (judged)
+			snprintf(seq, sizeof(seq), "%.0f%%", 100.0 * f->sequential / judged);
+		fprintf(out, "  %8llu %8llu %9s %-21s %5s  |%-*s|  %s\n",
+			(unsigned long long)f->majors, (unsigned long long)f->minors,
+			size_text(bytes, sizeof(bytes), f->majors * where->page_size),
+			offsets, seq, 14, heat, f->path);
+	}
+	free(order);
+}
+
+static void render_pages(FILE *out, const struct where_table *where, int top)
+{
+	size_t n, *order = where_rank(where, WHERE_PAGES, &n);
+	char faulted[16];
+
+	if (!order || !n) {
+		free(order);
+		return;
+	}
+	fprintf(out, "\n Hottest pages (%zu distinct pages faulted: %s):\n  %8s %-18s %8s %8s %8s\n",
+		n, size_text(faulted, sizeof(faulted), n * where->page_size),
+		"PID", "PAGE", "MINOR", "MAJOR", "INVALID");
+	for (size_t i = 0; i < n && i < (size_t)top; i++) {
+		const struct where_page *p = &where->pages[order[i]];
+
+		fprintf(out, "  %8u 0x%-16llx %8u %8u %8u\n", p->tgid,
+			(unsigned long long)(p->page * where->page_size),
+			p->count[0], p->count[1], p->count[2]);
+	}
+	free(order);
+}
+
+static void render_code(FILE *out, const struct where_table *where, int top)
+{
+	size_t n, *order = where_rank(where, WHERE_CODE, &n);
+
+	if (!order || !n) {
+		free(order);
+		return;
+	}
+	fprintf(out, "\n Code that faults (the faulting instruction's function):\n  %8s %8s %8s  %-28s %s\n",
+		"MINOR", "MAJOR", "INVALID", "FUNCTION", "BINARY");
+	for (size_t i = 0; i < n && i < (size_t)top; i++) {
+		const struct where_code *c = &where->code[order[i]];
+
+		fprintf(out, "  %8llu %8llu %8llu  %-28s %s\n",
+			(unsigned long long)c->count[0], (unsigned long long)c->count[1],
+			(unsigned long long)c->count[2], c->symbol[0] ? c->symbol : "?",
+			c->binary);
+	}
+	free(order);
+}
+
+void render_where(FILE *out, const struct where_table *where, int top)
+{
+	render_mappings(out, where, top);
+	render_files(out, where, top);
+	render_pages(out, where, top);
+	render_code(out, where, top);
+	fprintf(out, "\n  %llu faults placed in their mapping",
+		(unsigned long long)where->placed);
+	if (where->unplaced)
+		fprintf(out, "; %llu not (the process or mapping was gone before pfwatch read /proc/PID/maps)",
+			(unsigned long long)where->unplaced);
+	if (where->untracked)
+		fprintf(out, "; %llu past the tables' bounds", (unsigned long long)where->untracked);
+	fputs("\n\n", out);
+	fflush(out);
+}

@@ -1,0 +1,431 @@
+/*
+ * Where the faults are: mappings, files, pages and code, from the stream
+ * of fault records. Each table is an array with an open-addressing index
+ * beside it, sized for its bound, so a fault costs a few probes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "json_writer.h"
+#include "render_text.h"
+#include "where.h"
+
+#define NO_ENTRY (-1)
+/* User addresses end below this on x86-64; above is the kernel's. */
+#define KERNEL_SPACE 0xffff800000000000ULL
+
+static __u64 mix(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static __u64 hash_text(const char *text, __u64 seed)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ seed;
+
+	for (; *text; text++)
+		h = (h ^ (unsigned char)*text) * 0x100000001b3ULL;
+	return mix(h);
+}
+
+struct index {
+	int *slots;
+	size_t size;		/* a power of two, twice the table's bound */
+};
+
+static int index_init(struct index *index, size_t bound)
+{
+	index->size = 2 * bound;
+	index->slots = malloc(index->size * sizeof(*index->slots));
+	if (!index->slots)
+		return -1;
+	for (size_t i = 0; i < index->size; i++)
+		index->slots[i] = NO_ENTRY;
+	return 0;
+}
+
+/* The slot holding what @same matches, or the empty slot it would take. */
+static int *index_slot(const struct index *index, __u64 hash,
+		       bool (*same)(const void *table, int entry, const void *key),
+		       const void *table, const void *key)
+{
+	for (size_t i = 0;; i++) {
+		int *slot = &index->slots[(hash + i) & (index->size - 1)];
+
+		if (*slot == NO_ENTRY || same(table, *slot, key))
+			return slot;
+	}
+}
+
+/* Each table's own index: kept beside it, in the same order. */
+struct where_indexes {
+	struct index mappings, files, code;
+};
+
+static int kind_of(__u32 fault_class)
+{
+	enum class_kind kind = fault_class_kind(fault_class);
+
+	return kind == KIND_MINOR ? 0 : kind == KIND_MAJOR ? 1 : 2;
+}
+
+int where_init(struct where_table *where)
+{
+	struct where_indexes *indexes = calloc(1, sizeof(*indexes));
+
+	memset(where, 0, sizeof(*where));
+	where->page_size = (__u64)sysconf(_SC_PAGESIZE);
+	where->mappings = calloc(WHERE_MAX_MAPPINGS, sizeof(*where->mappings));
+	where->files = calloc(WHERE_MAX_FILES, sizeof(*where->files));
+	where->pages = calloc(WHERE_MAX_PAGES, sizeof(*where->pages));
+	where->code = calloc(WHERE_MAX_CODE, sizeof(*where->code));
+	where->indexes = indexes;
+	symbolizer_init(&where->symbols);
+	if (!indexes || !where->mappings || !where->files || !where->pages ||
+	    !where->code || index_init(&indexes->mappings, WHERE_MAX_MAPPINGS) ||
+	    index_init(&indexes->files, WHERE_MAX_FILES) ||
+	    index_init(&indexes->code, WHERE_MAX_CODE)) {
+		where_free(where);
+		return -1;
+	}
+	return 0;
+}
+
+void where_free(struct where_table *where)
+{
+	struct where_indexes *indexes = where->indexes;
+
+	for (size_t i = 0; i < where->nr_mappings; i++)
+		free(where->mappings[i].path);
+	for (size_t i = 0; i < where->nr_files; i++)
+		free(where->files[i].path);
+	for (size_t i = 0; i < where->nr_code; i++) {
+		free(where->code[i].binary);
+		free(where->code[i].symbol);
+	}
+	if (indexes) {
+		free(indexes->mappings.slots);
+		free(indexes->files.slots);
+		free(indexes->code.slots);
+		free(indexes);
+	}
+	free(where->mappings);
+	free(where->files);
+	free(where->pages);
+	free(where->code);
+	symbolizer_free(&where->symbols);
+	memset(where, 0, sizeof(*where));
+}
+
+struct mapping_key {
+	__u32 tgid;
+	__u64 start;
+};
+
+static bool same_mapping(const void *table, int entry, const void *key)
+{
+	const struct where_mapping *m = &((const struct where_mapping *)table)[entry];
+	const struct mapping_key *k = key;
+
+	return m->tgid == k->tgid && m->start == k->start;
+}
+
+static struct where_mapping *mapping_entry(struct where_table *where,
+					   const struct mapping *found,
+					   __u32 tgid, const char *comm)
+{
+	struct where_indexes *indexes = where->indexes;
+	struct mapping_key key = { tgid, found->start };
+	int *slot = index_slot(&indexes->mappings, mix(tgid ^ mix(found->start)),
+			       same_mapping, where->mappings, &key);
+	struct where_mapping *m;
+
+	if (*slot != NO_ENTRY)
+		return &where->mappings[*slot];
+	if (where->nr_mappings == WHERE_MAX_MAPPINGS)
+		return NULL;
+	m = &where->mappings[where->nr_mappings];
+	m->path = strdup(found->path);
+	if (!m->path)
+		return NULL;
+	m->tgid = tgid;
+	memcpy(m->comm, comm, COMM_LEN);
+	m->comm[COMM_LEN - 1] = '\0';
+	m->start = found->start;
+	m->end = found->end;
+	m->kind = found->kind;
+	*slot = (int)where->nr_mappings++;
+	return m;
+}
+
+static bool same_file(const void *table, int entry, const void *key)
+{
+	return !strcmp(((const struct where_file *)table)[entry].path, key);
+}
+
+static struct where_file *file_entry(struct where_table *where, const char *path)
+{
+	struct where_indexes *indexes = where->indexes;
+	int *slot = index_slot(&indexes->files, hash_text(path, 0), same_file,
+			       where->files, path);
+	struct where_file *f;
+
+	if (*slot != NO_ENTRY)
+		return &where->files[*slot];
+	if (where->nr_files == WHERE_MAX_FILES)
+		return NULL;
+	f = &where->files[where->nr_files];
+	f->path = strdup(path);
+	if (!f->path)
+		return NULL;
+	f->first_offset = ~0ULL;
+	f->heat_shift = 20;	/* 1 MiB ranges to start with */
+	*slot = (int)where->nr_files++;
+	return f;
+}
+
+/* Wider heat ranges until @offset fits; counts merge pairwise. */
+static void heat_add(struct where_file *f, __u64 offset)
+{
+	while ((offset >> f->heat_shift) >= WHERE_HEAT_RANGES) {
+		for (int i = 0; i < WHERE_HEAT_RANGES; i++)
+			f->heat[i] = i < WHERE_HEAT_RANGES / 2
+				     ? f->heat[2 * i] + f->heat[2 * i + 1] : 0;
+		f->heat_shift++;
+	}
+	f->heat[offset >> f->heat_shift]++;
+}
+
+static void add_file_fault(struct where_table *where, const struct mapping *found,
+			   const struct fault_record *record)
+{
+	__u64 offset = (record->address - found->start + found->offset) &
+		       ~(where->page_size - 1);
+	struct where_file *f;
+
+	if (record->fault_class != FAULT_FILE_READ &&
+	    record->fault_class != FAULT_FILE_CACHED)
+		return;
+	f = file_entry(where, found->path);
+	if (!f) {
+		where->untracked++;
+		return;
+	}
+	if (record->fault_class == FAULT_FILE_CACHED) {
+		f->minors++;
+		return;
+	}
+	f->majors++;
+	f->major_latency_ns += record->latency_ns;
+	if (f->majors > 1 && record->tgid == f->previous_tgid &&
+	    offset > f->previous_offset &&
+	    offset - f->previous_offset <= WHERE_SEQUENTIAL_WINDOW)
+		f->sequential++;
+	else if (f->majors > 1)
+		f->random++;
+	f->previous_offset = offset;
+	f->previous_tgid = record->tgid;
+	if (offset < f->first_offset)
+		f->first_offset = offset;
+	if (offset > f->last_offset)
+		f->last_offset = offset;
+	heat_add(f, offset);
+}
+
+static void add_page(struct where_table *where, __u32 tgid, __u64 address, int kind)
+{
+	__u64 page = address / where->page_size;
+
+	for (size_t i = 0; i < WHERE_MAX_PAGES / 2; i++) {
+		struct where_page *p =
+			&where->pages[(mix(page ^ ((__u64)tgid << 40)) + i) & (WHERE_MAX_PAGES - 1)];
+
+		if (p->tgid == tgid && p->page == page) {
+			p->count[kind]++;
+			return;
+		}
+		if (!p->tgid) {
+			/* Half full at most: probes stay short. */
+			if (where->nr_pages >= WHERE_MAX_PAGES / 2)
+				break;
+			p->tgid = tgid;
+			p->page = page;
+			p->count[kind] = 1;
+			where->nr_pages++;
+			return;
+		}
+	}
+	where->untracked++;
+}
+
+struct code_key {
+	const char *binary, *symbol;
+};
+
+static bool same_code(const void *table, int entry, const void *key)
+{
+	const struct where_code *c = &((const struct where_code *)table)[entry];
+	const struct code_key *k = key;
+
+	return !strcmp(c->binary, k->binary) && !strcmp(c->symbol, k->symbol);
+}
+
+static void add_code(struct where_table *where, struct maps_cache *maps,
+		     const struct fault_record *record, int kind)
+{
+	struct where_indexes *indexes = where->indexes;
+	struct code_key key = { "[unknown]", "" };
+	const struct mapping *found = NULL;
+	struct where_code *c;
+	int *slot;
+
+	if (record->ip >= KERNEL_SPACE)
+		key.binary = "[kernel]";
+	else
+		found = maps_cache_find(maps, (pid_t)record->tgid, record->ip);
+	if (found) {
+		const char *symbol = symbolize(&where->symbols, found, record->ip, NULL);
+
+		key.binary = found->kind == MAPPING_FILE && found->path[0] ? found->path
+			     : found->kind == MAPPING_SPECIAL ? found->path : "[anon]";
+		key.symbol = symbol ? symbol : "";
+	}
+	slot = index_slot(&indexes->code, hash_text(key.binary, hash_text(key.symbol, 1)),
+			  same_code, where->code, &key);
+	if (*slot == NO_ENTRY) {
+		if (where->nr_code == WHERE_MAX_CODE) {
+			where->untracked++;
+			return;
+		}
+		c = &where->code[where->nr_code];
+		c->binary = strdup(key.binary);
+		c->symbol = strdup(key.symbol);
+		if (!c->binary || !c->symbol) {
+			free(c->binary);
+			free(c->symbol);
+			c->binary = c->symbol = NULL;
+			where->untracked++;
+			return;
+		}
+		*slot = (int)where->nr_code++;
+	}
+	where->code[*slot].count[kind]++;
+}
+
+void where_add(struct where_table *where, struct maps_cache *maps,
+	       const struct fault_record *record, const char *comm)
+{
+	int kind = kind_of(record->fault_class);
+	const struct mapping *found;
+	struct where_mapping *m;
+
+	if (record->fault_class >= NR_FAULT_CLASSES)
+		return;
+	add_page(where, record->tgid, record->address, kind);
+	add_code(where, maps, record, kind);
+	found = maps_cache_find(maps, (pid_t)record->tgid, record->address);
+	if (!found) {
+		where->unplaced++;
+		return;
+	}
+	where->placed++;
+	m = mapping_entry(where, found, record->tgid, comm);
+	if (!m) {
+		where->untracked++;
+		return;
+	}
+	m->count[record->fault_class]++;
+	m->latency_ns += record->latency_ns;
+	if (found->kind == MAPPING_FILE && found->path[0])
+		add_file_fault(where, found, record);
+}
+
+__u64 where_pages_of(const struct where_table *where, __u32 tgid)
+{
+	__u64 pages = 0;
+
+	for (size_t i = 0; i < WHERE_MAX_PAGES; i++)
+		pages += where->pages[i].tgid == tgid;
+	return pages;
+}
+
+__u64 where_mapping_total(const struct where_mapping *m)
+{
+	__u64 all = 0;
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		all += m->count[c];
+	return all;
+}
+
+static __u64 page_total(const struct where_page *p)
+{
+	return (__u64)p->count[0] + p->count[1] + p->count[2];
+}
+
+static __u64 code_total(const struct where_code *c)
+{
+	return c->count[0] + c->count[1] + c->count[2];
+}
+
+/* What an entry of a list weighs in the ranking, and a tie-breaker. */
+static void weigh(const struct where_table *where, enum where_list list, size_t i,
+		  __u64 *weight, __u64 *second)
+{
+	*second = 0;
+	switch (list) {
+	case WHERE_MAPPINGS:
+		*weight = where_mapping_total(&where->mappings[i]);
+		break;
+	case WHERE_FILES:
+		*weight = where->files[i].majors;
+		*second = where->files[i].minors;
+		break;
+	case WHERE_PAGES:
+		*weight = page_total(&where->pages[i]);
+		break;
+	case WHERE_CODE:
+		*weight = code_total(&where->code[i]);
+		break;
+	}
+}
+
+struct ranking {
+	const struct where_table *where;
+	enum where_list list;
+};
+
+static int heavier_first(const void *a, const void *b, void *context)
+{
+	const struct ranking *r = context;
+	__u64 wa, sa, wb, sb;
+
+	weigh(r->where, r->list, *(const size_t *)a, &wa, &sa);
+	weigh(r->where, r->list, *(const size_t *)b, &wb, &sb);
+	if (wa != wb)
+		return wa < wb ? 1 : -1;
+	if (sa != sb)
+		return sa < sb ? 1 : -1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+size_t *where_rank(const struct where_table *where, enum where_list list, size_t *n)
+{
+	size_t size = list == WHERE_MAPPINGS ? where->nr_mappings
+		      : list == WHERE_FILES ? where->nr_files
+		      : list == WHERE_CODE ? where->nr_code : WHERE_MAX_PAGES;
+	size_t *order = malloc((size ? size : 1) * sizeof(*order));
+	struct ranking ranking = { where, list };
+
+	*n = 0;
+	if (!order)
+		return NULL;
+	for (size_t i = 0; i < size; i++)
+		if (list != WHERE_PAGES || where->pages[i].tgid)
+			order[(*n)++] = i;
+	qsort_r(order, *n, sizeof(*order), heavier_first, &ranking);
+	return order;
+}

@@ -1,0 +1,104 @@
+/*
+ * Where the faults are (--where): every streamed fault placed in its
+ * process's mapping, its file and offset, its page, and the code that
+ * touched it. Userspace work on the ring buffer's records, bounded in
+ * memory; what cannot be placed is counted, not guessed.
+ */
+#ifndef PFWATCH_WHERE_H
+#define PFWATCH_WHERE_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "aggregate.h"
+#include "proc_maps.h"
+#include "symbols.h"
+
+/* Bounds: past them, faults are still counted in the untracked totals. */
+#define WHERE_MAX_MAPPINGS 16384
+#define WHERE_MAX_FILES 4096
+#define WHERE_MAX_PAGES (1u << 18)
+#define WHERE_MAX_CODE 16384
+/* A file's heat map: at most this many ranges, each a power of two long. */
+#define WHERE_HEAT_RANGES 64
+/* A major fault within this distance after the previous one is sequential. */
+#define WHERE_SEQUENTIAL_WINDOW (256u << 10)
+
+/* Faults per kind: minor, major, invalid (errors included). */
+#define WHERE_KINDS 3
+
+struct where_mapping {
+	__u32 tgid;
+	char comm[COMM_LEN];
+	__u64 start, end;
+	enum mapping_kind kind;
+	char *path;			/* "" for anonymous memory */
+	__u64 count[NR_FAULT_CLASSES];
+	__u64 latency_ns;
+};
+
+struct where_file {
+	char *path;
+	__u64 majors, minors;
+	__u64 major_latency_ns;
+	__u64 first_offset, last_offset;	/* lowest and highest faulted */
+	__u64 sequential, random;		/* majors, by distance to the last */
+	__u64 previous_offset;
+	__u32 previous_tgid;
+	unsigned heat_shift;			/* each range is 2^heat_shift bytes */
+	__u64 heat[WHERE_HEAT_RANGES];		/* majors per range from offset 0 */
+};
+
+struct where_page {
+	__u32 tgid;			/* 0: free entry */
+	__u64 page;			/* address >> 12 */
+	__u32 count[WHERE_KINDS];
+};
+
+struct where_code {
+	char *binary;			/* "[anon]", "[vdso]", "[kernel]" or a path */
+	char *symbol;			/* "" when the binary has no symbol there */
+	__u64 count[WHERE_KINDS];
+};
+
+struct where_indexes;
+
+struct where_table {
+	struct where_mapping *mappings;
+	size_t nr_mappings;
+	struct where_file *files;
+	size_t nr_files;
+	struct where_page *pages;	/* open addressing, WHERE_MAX_PAGES */
+	size_t nr_pages;
+	struct where_code *code;
+	size_t nr_code;
+	struct symbolizer symbols;
+	struct where_indexes *indexes;	/* where.c's lookup tables */
+	__u64 placed;			/* faults resolved to a mapping */
+	__u64 unplaced;			/* process or mapping gone first */
+	__u64 untracked;		/* a table was full */
+	__u64 page_size;
+};
+
+int where_init(struct where_table *where);
+void where_free(struct where_table *where);
+/* One streamed fault, resolved through @maps while the process lives. */
+void where_add(struct where_table *where, struct maps_cache *maps,
+	       const struct fault_record *record, const char *comm);
+
+/* Distinct pages a process faulted (its working set in the window). */
+__u64 where_pages_of(const struct where_table *where, __u32 tgid);
+
+__u64 where_mapping_total(const struct where_mapping *m);
+
+enum where_list { WHERE_MAPPINGS, WHERE_FILES, WHERE_PAGES, WHERE_CODE };
+
+/*
+ * A list's entries, most faults first (files: most majors), as indexes
+ * into its array: malloc'd, @n long; NULL when out of memory.
+ */
+size_t *where_rank(const struct where_table *where, enum where_list list, size_t *n);
+
+/* The text sections of the summary: mappings, files, pages, code. */
+void render_where(FILE *out, const struct where_table *where, int top);
+
+#endif
