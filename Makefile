@@ -22,7 +22,7 @@ BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux
 # Userspace rooms; main.c is the only one the unit tests leave out.
 LIB_SRCS := options.c probe.c loader.c collect.c aggregate.c hist.c proc_maps.c proc_status.c view.c tui_layout.c render_tui.c \
 	json_writer.c render_text.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
-	import_json.c report.c serve.c symbols.c where.c render_where.c run_command.c
+	import_json.c report.c serve.c symbols.c where.c stacks.c render_where.c run_command.c
 LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
@@ -55,8 +55,9 @@ $(BUILD)/pfwatch: $(BUILD)/main.o $(LIB_OBJS)
 $(BUILD)/asan/pfwatch: $(BUILD)/asan/main.o $(ASAN_OBJS)
 	$(CC) $(CFLAGS) $(SANITIZE) $^ $(LIBS) -o $@
 
+# Frame pointers: --stacks tests unwind faultgen's stacks through them.
 $(BUILD)/faultgen: tests/faultgen.c | $(BUILD)
-	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $< -pthread -o $@
+	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -fno-omit-frame-pointer $< -pthread -o $@
 
 $(BUILD)/faultstorm: bench/faultstorm.c | $(BUILD)
 	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $< -o $@
@@ -84,7 +85,7 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJS)
 FUZZ_SRCS := tests/fuzz/fuzz_import.c $(addprefix src/,import_json.c report.c aggregate.c \
 	hist.c render_text.c view.c tui_layout.c export.c export_json.c export_csv.c \
 	export_prom.c export_folded.c json_writer.c options.c where.c symbols.c proc_maps.c \
-	render_where.c)
+	render_where.c stacks.c)
 $(BUILD)/fuzz/fuzz_import: $(FUZZ_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \

@@ -32,8 +32,12 @@ const volatile char filter_comm[COMM_LEN] = {};
 const volatile __u32 launcher_tgid = 0;	/* pfwatch -- CMD: trace its child */
 const volatile __u64 wakeup_bytes = 64 * 1024;
 const volatile bool perf_outcome = false;	/* the perf backend is in use */
-const volatile bool stream_faults = false;	/* --min-latency given */
+const volatile bool stream_faults = false;	/* --min-latency or --where */
 const volatile __u64 stream_min_latency_ns = 0;
+/* --stacks: a user stack with 1 in stack_every faults, or with each major
+ * and invalid one; 0 and false: no stacks. */
+const volatile __u32 stack_every = 0;
+const volatile bool stack_majors = false;
 
 enum task_filter { FILTER_UNKNOWN, FILTER_TRACED, FILTER_IGNORED };
 
@@ -53,6 +57,7 @@ struct task_state {
 	__u8 vma_hint;		/* from the vma or the filemap_fault event */
 	__u8 rss_hint;		/* last RSS counter the fault changed */
 	__u8 private_copy;	/* the fault copied a file page privately */
+	__u32 stack_countdown;	/* --stacks N: faults until the next stack */
 	__s32 rss_events;	/* kernels before 6.2: the thread's RSS batch */
 	__s32 rss_base[NR_MM_COUNTERS];	/* at fault entry */
 	/* This thread's own counts: only it writes them, no atomics. */
@@ -415,26 +420,67 @@ static __always_inline void emit_invalid(struct task_state *state,
 	bpf_ringbuf_submit(event, wakeup_flag(sizeof(*event)));
 }
 
-/* --min-latency: hand one completed fault to userspace. */
-static __always_inline void stream_fault(struct task_state *state,
-					 __u32 fault_class, __u64 latency_ns)
+static __always_inline void fill_record(struct fault_record *record,
+					struct task_state *state, __u16 type,
+					__u32 fault_class, __u64 latency_ns)
 {
-	struct fault_record *record;
-
-	if (latency_ns < stream_min_latency_ns)
-		return;
-	record = bpf_ringbuf_reserve(&events, sizeof(*record), 0);
-	if (!record) {
-		diag_inc(DIAG_RINGBUF_DROPS);
-		return;
-	}
-	record->type = EVENT_FAULT;
+	record->type = type;
 	record->fault_class = fault_class;
 	record->tgid = state->tgid;
 	record->tid = state->tid;
 	record->latency_ns = latency_ns > 0xffffffffULL ? 0xffffffffU : latency_ns;
 	record->address = state->address;
 	record->ip = state->ip;
+}
+
+/* --stacks: whether this fault carries its user stack. */
+static __always_inline bool wants_stack(struct task_state *state, __u32 fault_class)
+{
+	if (stack_majors)
+		return fault_class >= FAULT_FIRST_MAJOR;
+	if (!stack_every || ++state->stack_countdown < stack_every)
+		return false;
+	state->stack_countdown = 0;
+	return true;
+}
+
+/* A fault and its user stack (frame pointers), for the folded output. */
+static __always_inline void stream_stack(struct task_state *state,
+					 __u32 fault_class, __u64 latency_ns)
+{
+	struct fault_stack_record *record;
+	long bytes;
+
+	record = bpf_ringbuf_reserve(&events, sizeof(*record), 0);
+	if (!record) {
+		diag_inc(DIAG_RINGBUF_DROPS);
+		return;
+	}
+	fill_record(&record->fault, state, EVENT_FAULT_STACK, fault_class, latency_ns);
+	bytes = bpf_get_task_stack(bpf_get_current_task_btf(), record->frames,
+				   sizeof(record->frames), BPF_F_USER_STACK);
+	record->nr_frames = bytes > 0 ? bytes / sizeof(__u64) : 0;
+	bpf_ringbuf_submit(record, wakeup_flag(sizeof(*record)));
+}
+
+/* --min-latency, --where, --stacks: hand one completed fault to userspace. */
+static __always_inline void stream_fault(struct task_state *state,
+					 __u32 fault_class, __u64 latency_ns)
+{
+	struct fault_record *record;
+
+	if ((stack_every || stack_majors) && wants_stack(state, fault_class)) {
+		stream_stack(state, fault_class, latency_ns);
+		return;
+	}
+	if (!stream_faults || latency_ns < stream_min_latency_ns)
+		return;
+	record = bpf_ringbuf_reserve(&events, sizeof(*record), 0);
+	if (!record) {
+		diag_inc(DIAG_RINGBUF_DROPS);
+		return;
+	}
+	fill_record(record, state, EVENT_FAULT, fault_class, latency_ns);
 	bpf_ringbuf_submit(record, wakeup_flag(sizeof(*record)));
 }
 
@@ -464,7 +510,7 @@ static __always_inline __u64 account(struct task_state *state, __u32 fault_class
 	}
 	state->thread_count[fault_class]++;
 	state->thread_latency_ns += latency_ns;
-	if (stream_faults)
+	if (stream_faults || stack_every || stack_majors)
 		stream_fault(state, fault_class, latency_ns);
 	state->entry_ns = 0;
 	return latency_ns;

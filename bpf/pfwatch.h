@@ -111,7 +111,8 @@ enum diag_counter {
 enum event_type {
 	EVENT_PROC_EXIT = 1,	/* last thread of a traced process exited */
 	EVENT_INVALID_FAULT,	/* a fault that raised a signal */
-	EVENT_FAULT,		/* --min-latency: one completed fault */
+	EVENT_FAULT,		/* --min-latency, --where: one completed fault */
+	EVENT_FAULT_STACK,	/* --stacks: a fault with its user stack */
 };
 
 /* A streamed fault: kept small, there may be one per fault. */
@@ -123,6 +124,16 @@ struct fault_record {
 	__u32 latency_ns;	/* saturates at 4.29 s; 0: not timed */
 	__u64 address;
 	__u64 ip;
+};
+
+#define MAX_STACK_FRAMES 32
+
+/* A sampled fault with the return addresses of its user stack. */
+struct fault_stack_record {
+	struct fault_record fault;	/* its type is EVENT_FAULT_STACK */
+	__u32 nr_frames;		/* frames[0] is the faulting ip */
+	__u32 pad;
+	__u64 frames[MAX_STACK_FRAMES];
 };
 
 struct proc_exit_event {

@@ -67,6 +67,7 @@ struct aggregate {
 enum class_kind { KIND_MINOR, KIND_MAJOR, KIND_INVALID, KIND_ERROR };
 
 struct where_table;
+struct stack_table;
 
 /* What every output says about the run itself. */
 struct run_info {
@@ -81,6 +82,7 @@ struct run_info {
 	__u64 diag[NR_DIAG_COUNTERS];
 	__u64 streamed_faults;		/* --min-latency records received */
 	const struct where_table *where;	/* --where, else NULL */
+	const struct stack_table *stacks;	/* --stacks, else NULL */
 };
 
 const char *fault_class_name(enum fault_class fault_class);

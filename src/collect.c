@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect.h"
+#include "stacks.h"
 #include "where.h"
 #include "pfwatch.skel.h"
 #include "render_text.h"
@@ -121,6 +122,27 @@ static const char *comm_of(struct collector *collector, __u32 tgid)
 	return collector->last_comm;
 }
 
+/* --min-latency: one line per fault, placed while the process lives. */
+static void stream_line(struct collector *collector, const struct fault_record *record)
+{
+	char mapping[PATH_MAX + 24], function[128];
+
+	where_describe(&collector->maps, &collector->symbols, record, mapping,
+		       sizeof(mapping), function, sizeof(function));
+	render_fault_record(collector->stream_out, record,
+			    comm_of(collector, record->tgid), mapping, function);
+}
+
+static void handle_fault(struct collector *collector, const struct fault_record *record)
+{
+	collector->streamed++;
+	if (collector->stream_out && record->latency_ns >= collector->stream_min_ns)
+		stream_line(collector, record);
+	if (collector->where)
+		where_add(collector->where, &collector->maps, &collector->symbols,
+			  record, comm_of(collector, record->tgid));
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct collector *collector = ctx;
@@ -130,15 +152,17 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	/* A fault record's type is 16 bits: the low half, on x86. */
 	if ((__u16)*type == EVENT_FAULT && size >= sizeof(struct fault_record)) {
-		const struct fault_record *record = data;
+		handle_fault(collector, data);
+	} else if ((__u16)*type == EVENT_FAULT_STACK &&
+		   size >= sizeof(struct fault_stack_record)) {
+		const struct fault_stack_record *record = data;
 
-		collector->streamed++;
-		if (collector->stream_out && record->latency_ns >= collector->stream_min_ns)
-			render_fault_record(collector->stream_out, record,
-					    comm_of(collector, record->tgid));
-		if (collector->where)
-			where_add(collector->where, &collector->maps, record,
-				  comm_of(collector, record->tgid));
+		if (collector->stacks)
+			stacks_add(collector->stacks, &collector->maps, &collector->symbols,
+				   record, comm_of(collector, record->fault.tgid));
+		/* When every fault is streamed, this one came only this way. */
+		if (collector->stream_out || collector->where)
+			handle_fault(collector, &record->fault);
 	} else if (*type == EVENT_PROC_EXIT && size >= sizeof(struct proc_exit_event)) {
 		const struct proc_exit_event *exit_event = data;
 
@@ -158,6 +182,7 @@ int collector_init(struct collector *collector, struct tracer *tracer,
 	collector->tracer = tracer;
 	collector->agg = agg;
 	maps_cache_init(&collector->maps);
+	symbolizer_init(&collector->symbols);
 	collector->ring = ring_buffer__new(tracer_events_fd(tracer),
 					   handle_event, collector, NULL);
 	return collector->ring ? 0 : -errno;
@@ -168,6 +193,7 @@ void collector_free(struct collector *collector)
 	ring_buffer__free(collector->ring);
 	collector->ring = NULL;
 	maps_cache_free(&collector->maps);
+	symbolizer_free(&collector->symbols);
 }
 
 int collector_poll(struct collector *collector, int timeout_ms)

@@ -9,6 +9,7 @@
 #include "aggregate.h"
 #include "loader.h"
 #include "proc_maps.h"
+#include "symbols.h"
 
 struct collector {
 	struct tracer *tracer;
@@ -24,10 +25,12 @@ struct collector {
 	} exited[MAX_PROC_SLOTS], draining[MAX_PROC_SLOTS];
 	size_t nr_exited;
 	size_t nr_draining;
-	struct maps_cache maps;	/* where invalid faults landed */
+	struct maps_cache maps;	/* where invalid and streamed faults landed */
+	struct symbolizer symbols;	/* the functions that faulted */
 	FILE *stream_out;	/* --min-latency: one line per fault, else NULL */
 	__u64 stream_min_ns;	/* ...for faults at least this slow */
 	struct where_table *where;	/* --where: faults placed, else NULL */
+	struct stack_table *stacks;	/* --stacks: folded stacks, else NULL */
 	__u64 streamed;		/* fault records received */
 	__u32 last_tgid;	/* comm_of()'s memory */
 	char last_comm[COMM_LEN];

@@ -36,6 +36,6 @@ int export_csv(FILE *out, const struct aggregate *agg);
 /* @openmetrics: OpenMetrics 1.0 instead of the text format 0.0.4. */
 int export_prom(FILE *out, const struct aggregate *agg, const struct run_info *run,
 		bool openmetrics);
-int export_folded(FILE *out, const struct aggregate *agg);
+int export_folded(FILE *out, const struct aggregate *agg, const struct run_info *run);
 
 #endif

@@ -1,10 +1,13 @@
 /*
- * Folded lines for flame graph tools: "comm;kind;class count", one per
- * command name and class, so the graph's width is the share of faults.
+ * Folded lines for flame graph tools: with --stacks, the sampled user
+ * stacks ("comm;outer;...;inner;[class] count"); else "comm;kind;class
+ * count", one per command name and class, so the graph's width is the
+ * share of faults.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "export.h"
+#include "stacks.h"
 
 /* Frames may not hold ';' or spaces: those would split them. */
 static void frame_name(char *out, const char *comm)
@@ -16,8 +19,10 @@ static void frame_name(char *out, const char *comm)
 	out[i] = '\0';
 }
 
-int export_folded(FILE *out, const struct aggregate *agg)
+int export_folded(FILE *out, const struct aggregate *agg, const struct run_info *run)
 {
+	if (run->stacks)
+		return stacks_write_folded(out, run->stacks);
 	for (size_t i = 0; i < agg->nr_records; i++) {
 		const struct process_record *p = agg->records[i];
 		char frame[COMM_LEN];

@@ -4,6 +4,7 @@
 #include "export_json.h"
 #include "hist.h"
 #include "json_writer.h"
+#include "stacks.h"
 #include "where.h"
 
 static void write_time(struct json_writer *w, const char *key,
@@ -292,6 +293,31 @@ static void write_where(struct json_writer *w, const struct where_table *where)
 	json_end_object(w);
 }
 
+#define JSON_STACKS 1000
+
+/* "stacks" (--stacks): the most frequent folded stacks. */
+static void write_stacks(struct json_writer *w, const struct stack_table *stacks)
+{
+	size_t *order = stacks_rank(stacks);
+
+	json_key(w, "stacks");
+	json_begin_object(w);
+	json_field_u64(w, "sampled", stacks->sampled);
+	json_field_u64(w, "distinct", stacks->nr_stacks);
+	json_field_u64(w, "untracked", stacks->untracked);
+	json_key(w, "folded");
+	json_begin_array(w);
+	for (size_t i = 0; order && i < stacks->nr_stacks && i < JSON_STACKS; i++) {
+		json_begin_object(w);
+		json_field_string(w, "stack", stacks->stacks[order[i]].frames);
+		json_field_u64(w, "count", stacks->stacks[order[i]].count);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_end_object(w);
+	free(order);
+}
+
 int export_json(FILE *out, const struct aggregate *agg,
 		const struct run_info *run)
 {
@@ -321,6 +347,8 @@ int export_json(FILE *out, const struct aggregate *agg,
 	json_end_array(&w);
 	if (run->where)
 		write_where(&w, run->where);
+	if (run->stacks)
+		write_stacks(&w, run->stacks);
 	json_end_object(&w);
 	free(total);
 	if (fputc('\n', out) == EOF)

@@ -92,7 +92,8 @@ static void set_filters(struct pfwatch_bpf *skel,
 #define WAKEUP_MIN_BYTES (4u << 10)
 #define WAKEUP_MAX_BYTES (64u << 10)
 
-static int size_ring(struct pfwatch_bpf *skel, const struct tracer_config *config)
+/* What goes through the ring buffer (streams, stacks), and its size. */
+static int configure_stream(struct pfwatch_bpf *skel, const struct tracer_config *config)
 {
 	__u32 ring_bytes = bpf_map__max_entries(skel->maps.events);
 	int nr_cpus = libbpf_num_possible_cpus();
@@ -100,9 +101,12 @@ static int size_ring(struct pfwatch_bpf *skel, const struct tracer_config *confi
 
 	if (nr_cpus <= 0)
 		return nr_cpus ? nr_cpus : -EINVAL;
-	if (config->stream_faults) {
-		skel->rodata->stream_faults = true;
-		skel->rodata->stream_min_latency_ns = config->stream_min_latency_ns;
+	skel->rodata->stream_faults = config->stream_faults;
+	skel->rodata->stream_min_latency_ns = config->stream_min_latency_ns;
+	skel->rodata->stack_every = config->stack_every;
+	skel->rodata->stack_majors = config->stack_majors;
+	/* Records per fault (or per sampled fault) need the larger ring. */
+	if (config->stream_faults || config->stack_every || config->stack_majors) {
 		ring_bytes = STREAM_RING_BYTES;
 		if (bpf_map__set_max_entries(skel->maps.events, ring_bytes))
 			return -errno;
@@ -234,7 +238,7 @@ static int try_backend(struct tracer *tracer, enum backend backend,
 				  config->thread_counts);
 	set_filters(tracer->skel, config);
 	*step = "size the ring buffer";
-	err = size_ring(tracer->skel, config);
+	err = configure_stream(tracer->skel, config);
 	if (err)
 		return err;
 	*step = "load the BPF programs";

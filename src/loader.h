@@ -17,6 +17,8 @@ struct tracer_config {
 	unsigned long long cgroup_id;	/* 0 for any */
 	bool stream_faults;		/* a ring buffer record per fault... */
 	unsigned long long stream_min_latency_ns;	/* ...this slow or slower */
+	unsigned stack_every;		/* --stacks N: 1 in N faults; 0: off */
+	bool stack_majors;		/* --stacks major */
 	bool thread_counts;		/* load the per-thread iterator */
 	bool verbose;
 };

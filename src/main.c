@@ -21,6 +21,7 @@
 #include "report.h"
 #include "run_command.h"
 #include "serve.h"
+#include "stacks.h"
 #include "where.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -147,6 +148,7 @@ struct session {
 	double started;
 	struct export_target target;	/* -o FILE, if given */
 	struct where_table where;	/* --where */
+	struct stack_table stacks;	/* --stacks */
 	double next_export;		/* --export-interval */
 };
 
@@ -454,6 +456,8 @@ static int finish(struct session *s)
 		       s->opts.top);
 	if (s->run.where)
 		render_where(s->opts.command ? stderr : stdout, s->run.where, s->opts.top);
+	if (s->run.stacks)
+		render_stacks(s->opts.command ? stderr : stdout, s->run.stacks, s->opts.top);
 	if (s->opts.output_path && export_file(&s->target, &s->agg, &s->run))
 		return -1;
 	return err ? -1 : 0;
@@ -489,6 +493,8 @@ static int prepare(struct session *s, struct tracer_config *config)
 	config->thread_counts = wants_live_view(&s->opts);
 	config->stream_min_latency_ns = s->opts.where ? 0 :
 		(unsigned long long)(s->opts.min_latency_us * 1000);
+	config->stack_every = s->opts.stack_every;
+	config->stack_majors = s->opts.stack_majors;
 	return 0;
 }
 
@@ -504,6 +510,32 @@ static void describe_run(struct session *s)
 	if (s->opts.verbose)
 		fprintf(stderr, "pfwatch: backend %s, entry %s/page_fault_user, kernel %s\n",
 			s->run.backend, s->run.entry_hook, s->run.kernel);
+}
+
+/* --where's and --stacks' tables, fed by the collector. */
+static int open_tables(struct session *s)
+{
+	if (s->opts.where) {
+		if (where_init(&s->where))
+			return -1;
+		s->collector.where = &s->where;
+		s->run.where = &s->where;
+	}
+	if (s->opts.stack_every || s->opts.stack_majors) {
+		if (stacks_init(&s->stacks))
+			return -1;
+		s->collector.stacks = &s->stacks;
+		s->run.stacks = &s->stacks;
+	}
+	return 0;
+}
+
+static void close_tables(struct session *s)
+{
+	if (s->run.where)
+		where_free(&s->where);
+	if (s->run.stacks)
+		stacks_free(&s->stacks);
 }
 
 int main(int argc, char **argv)
@@ -532,15 +564,12 @@ int main(int argc, char **argv)
 		tracer_stop(&s.tracer);
 		return EXIT_RUNTIME;
 	}
-	if (s.opts.where) {
-		if (where_init(&s.where)) {
-			fputs("pfwatch: out of memory for --where's tables\n", stderr);
-			collector_free(&s.collector);
-			tracer_stop(&s.tracer);
-			return EXIT_RUNTIME;
-		}
-		s.collector.where = &s.where;
-		s.run.where = &s.where;
+	if (open_tables(&s)) {
+		fputs("pfwatch: out of memory for --where's or --stacks' tables\n", stderr);
+		close_tables(&s);
+		collector_free(&s.collector);
+		tracer_stop(&s.tracer);
+		return EXIT_RUNTIME;
 	}
 	describe_run(&s);
 	if (s.opts.stream_faults) {
@@ -569,7 +598,6 @@ int main(int argc, char **argv)
 	collector_free(&s.collector);
 	tracer_stop(&s.tracer);
 	aggregate_free(&s.agg);
-	if (s.run.where)
-		where_free(&s.where);
+	close_tables(&s);
 	return status;
 }

@@ -48,6 +48,10 @@ static const char usage_text[] =
 "                           (offsets, sequential or random), pages and code\n"
 "                           (function, binary) that fault most; every fault\n"
 "                           then goes to pfwatch one by one (costlier)\n"
+"      --stacks N|major     take the user stack of 1 in N faults (per thread),\n"
+"                           or of every major and invalid one, and count them\n"
+"                           as folded stacks (-o FILE.folded for flame\n"
+"                           graphs); needs frame pointers in the code\n"
 "  -v, --verbose            say which backend and hooks are in use\n"
 "\n"
 "pfwatch serve: no view; Prometheus metrics over HTTP at /metrics\n"
@@ -192,7 +196,7 @@ const char *backend_name(enum backend backend)
 
 enum long_only {
 	OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY, OPT_NO_COLOR, OPT_FORMAT,
-	OPT_EXPORT_INTERVAL, OPT_LISTEN,
+	OPT_EXPORT_INTERVAL, OPT_LISTEN, OPT_STACKS,
 };
 
 static const struct option long_options[] = {
@@ -212,6 +216,7 @@ static const struct option long_options[] = {
 	{ "batch", no_argument, NULL, 'b' },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "where", no_argument, NULL, 'w' },
+	{ "stacks", required_argument, NULL, OPT_STACKS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -317,6 +322,17 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 		return true;
 	case 'w':
 		opts->where = true;
+		return true;
+	case OPT_STACKS:
+		if (!strcmp(arg, "major")) {
+			opts->stack_majors = true;
+			return true;
+		}
+		if (!parse_long(arg, 1, 1000000, &number)) {
+			bad_option("--stacks: '%s' is not 1 to 1000000 (1 in N faults) or 'major'", arg);
+			return false;
+		}
+		opts->stack_every = (unsigned)number;
 		return true;
 	case 'v':
 		opts->verbose = true;

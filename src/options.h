@@ -26,6 +26,8 @@ struct options {
 	int top;			/* rows in the periodic table */
 	bool stream_faults;		/* --min-latency */
 	bool where;			/* --where: mappings, files, pages, code */
+	unsigned stack_every;		/* --stacks N: 1 in N faults */
+	bool stack_majors;		/* --stacks major: majors and invalid */
 	double min_latency_us;
 	bool verbose;
 	bool batch;			/* plain text even on a terminal */

@@ -269,16 +269,15 @@ void render_histogram(FILE *out, const struct fault_stats *stats)
 
 void render_fault_header(FILE *out)
 {
-	fprintf(out, "%-7s %-7s %-15s %-12s %10s %-18s %s\n", "PID", "TID",
-		"COMM", "CLASS", "LAT(us)", "ADDRESS", "IP");
+	fprintf(out, "%-7s %-7s %-15s %-12s %10s %-18s %-24s %s\n", "PID", "TID",
+		"COMM", "CLASS", "LAT(us)", "ADDRESS", "FUNCTION", "MAPPING");
 }
 
 void render_fault_record(FILE *out, const struct fault_record *record,
-			 const char *comm)
+			 const char *comm, const char *mapping, const char *function)
 {
-	fprintf(out, "%-7u %-7u %-15.15s %-12s %10.1f 0x%016llx 0x%llx\n",
+	fprintf(out, "%-7u %-7u %-15.15s %-12s %10.1f 0x%016llx %-24s %s\n",
 		record->tgid, record->tid, comm,
 		fault_class_name(record->fault_class), record->latency_ns / 1e3,
-		(unsigned long long)record->address,
-		(unsigned long long)record->ip);
+		(unsigned long long)record->address, function, mapping);
 }

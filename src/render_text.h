@@ -16,7 +16,7 @@ void render_histogram(FILE *out, const struct fault_stats *stats);
 /* --min-latency: a header, then one line per streamed fault. */
 void render_fault_header(FILE *out);
 void render_fault_record(FILE *out, const struct fault_record *record,
-			 const char *comm);
+			 const char *comm, const char *mapping, const char *function);
 /* "512 ns", "4.1 us", "80 us", "5.2 ms", "1.30 s": to @buf, returned. */
 const char *format_ns(char *buf, size_t size, __u64 ns);
 

@@ -1,7 +1,8 @@
-/* --where as text: mappings, files, pages and code that fault most. */
+/* --where and --stacks as text: where faults are, and the code paths. */
 #include <stdlib.h>
 #include <string.h>
 #include "render_text.h"
+#include "stacks.h"
 #include "where.h"
 
 static const char *size_text(char *buf, size_t size, __u64 bytes)
@@ -163,4 +164,17 @@ void render_where(FILE *out, const struct where_table *where, int top)
 		fprintf(out, "; %llu past the tables' bounds", (unsigned long long)where->untracked);
 	fputs("\n\n", out);
 	fflush(out);
+}
+
+void render_stacks(FILE *out, const struct stack_table *stacks, int top)
+{
+	size_t *order = stacks_rank(stacks);
+
+	fprintf(out, "\n Stacks: %llu sampled, %zu distinct (all of them in -o FILE.folded); most frequent:\n",
+		(unsigned long long)stacks->sampled, stacks->nr_stacks);
+	for (size_t i = 0; order && i < stacks->nr_stacks && i < (size_t)top; i++)
+		fprintf(out, "  %8llu  %s\n", (unsigned long long)stacks->stacks[order[i]].count,
+			stacks->stacks[order[i]].frames);
+	fputc('\n', out);
+	free(order);
 }

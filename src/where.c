@@ -83,7 +83,6 @@ int where_init(struct where_table *where)
 	where->pages = calloc(WHERE_MAX_PAGES, sizeof(*where->pages));
 	where->code = calloc(WHERE_MAX_CODE, sizeof(*where->code));
 	where->indexes = indexes;
-	symbolizer_init(&where->symbols);
 	if (!indexes || !where->mappings || !where->files || !where->pages ||
 	    !where->code || index_init(&indexes->mappings, WHERE_MAX_MAPPINGS) ||
 	    index_init(&indexes->files, WHERE_MAX_FILES) ||
@@ -116,7 +115,6 @@ void where_free(struct where_table *where)
 	free(where->files);
 	free(where->pages);
 	free(where->code);
-	symbolizer_free(&where->symbols);
 	memset(where, 0, sizeof(*where));
 }
 
@@ -273,26 +271,37 @@ static bool same_code(const void *table, int entry, const void *key)
 	return !strcmp(c->binary, k->binary) && !strcmp(c->symbol, k->symbol);
 }
 
+/* The binary and function of a fault's instruction. */
+static struct code_key code_of(struct maps_cache *maps, struct symbolizer *symbols,
+			       const struct fault_record *record)
+{
+	struct code_key key = { "[unknown]", "" };
+	const struct mapping *found;
+	const char *symbol;
+
+	if (record->ip >= KERNEL_SPACE) {
+		key.binary = "[kernel]";
+		return key;
+	}
+	found = maps_cache_find(maps, (pid_t)record->tgid, record->ip);
+	if (!found)
+		return key;
+	symbol = symbolize(symbols, found, record->ip, NULL);
+	key.binary = found->kind == MAPPING_FILE || found->kind == MAPPING_SPECIAL
+		     ? found->path : "[anon]";
+	key.symbol = symbol ? symbol : "";
+	return key;
+}
+
 static void add_code(struct where_table *where, struct maps_cache *maps,
-		     const struct fault_record *record, int kind)
+		     struct symbolizer *symbols, const struct fault_record *record,
+		     int kind)
 {
 	struct where_indexes *indexes = where->indexes;
-	struct code_key key = { "[unknown]", "" };
-	const struct mapping *found = NULL;
+	struct code_key key = code_of(maps, symbols, record);
 	struct where_code *c;
 	int *slot;
 
-	if (record->ip >= KERNEL_SPACE)
-		key.binary = "[kernel]";
-	else
-		found = maps_cache_find(maps, (pid_t)record->tgid, record->ip);
-	if (found) {
-		const char *symbol = symbolize(&where->symbols, found, record->ip, NULL);
-
-		key.binary = found->kind == MAPPING_FILE && found->path[0] ? found->path
-			     : found->kind == MAPPING_SPECIAL ? found->path : "[anon]";
-		key.symbol = symbol ? symbol : "";
-	}
 	slot = index_slot(&indexes->code, hash_text(key.binary, hash_text(key.symbol, 1)),
 			  same_code, where->code, &key);
 	if (*slot == NO_ENTRY) {
@@ -316,7 +325,8 @@ static void add_code(struct where_table *where, struct maps_cache *maps,
 }
 
 void where_add(struct where_table *where, struct maps_cache *maps,
-	       const struct fault_record *record, const char *comm)
+	       struct symbolizer *symbols, const struct fault_record *record,
+	       const char *comm)
 {
 	int kind = kind_of(record->fault_class);
 	const struct mapping *found;
@@ -325,7 +335,7 @@ void where_add(struct where_table *where, struct maps_cache *maps,
 	if (record->fault_class >= NR_FAULT_CLASSES)
 		return;
 	add_page(where, record->tgid, record->address, kind);
-	add_code(where, maps, record, kind);
+	add_code(where, maps, symbols, record, kind);
 	found = maps_cache_find(maps, (pid_t)record->tgid, record->address);
 	if (!found) {
 		where->unplaced++;
@@ -341,6 +351,28 @@ void where_add(struct where_table *where, struct maps_cache *maps,
 	m->latency_ns += record->latency_ns;
 	if (found->kind == MAPPING_FILE && found->path[0])
 		add_file_fault(where, found, record);
+}
+
+void where_describe(struct maps_cache *maps, struct symbolizer *symbols,
+		    const struct fault_record *record, char *mapping,
+		    size_t mapping_size, char *function, size_t function_size)
+{
+	struct code_key code = code_of(maps, symbols, record);
+	const struct mapping *found;
+
+	/* Before the next lookup, which may re-read the maps code points into. */
+	snprintf(function, function_size, "%s", code.symbol[0] ? code.symbol
+		 : code.binary[0] == '[' ? code.binary : "?");
+	found = maps_cache_find(maps, (pid_t)record->tgid, record->address);
+	if (!found)
+		snprintf(mapping, mapping_size, "-");
+	else if (found->kind == MAPPING_FILE && found->path[0])
+		snprintf(mapping, mapping_size, "%s+0x%llx", found->path,
+			 (unsigned long long)(record->address - found->start + found->offset));
+	else if (found->path[0])
+		snprintf(mapping, mapping_size, "%s", found->path);
+	else
+		snprintf(mapping, mapping_size, "%s", mapping_kind_name(found->kind));
 }
 
 __u64 where_pages_of(const struct where_table *where, __u32 tgid)

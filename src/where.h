@@ -71,7 +71,6 @@ struct where_table {
 	size_t nr_pages;
 	struct where_code *code;
 	size_t nr_code;
-	struct symbolizer symbols;
 	struct where_indexes *indexes;	/* where.c's lookup tables */
 	__u64 placed;			/* faults resolved to a mapping */
 	__u64 unplaced;			/* process or mapping gone first */
@@ -83,7 +82,17 @@ int where_init(struct where_table *where);
 void where_free(struct where_table *where);
 /* One streamed fault, resolved through @maps while the process lives. */
 void where_add(struct where_table *where, struct maps_cache *maps,
-	       const struct fault_record *record, const char *comm);
+	       struct symbolizer *symbols, const struct fault_record *record,
+	       const char *comm);
+
+/*
+ * One fault's place as text, for the --min-latency stream: its mapping
+ * ("[heap]", "anon", "/lib/x.so+0x1000", "-" when gone) and the function
+ * of its instruction ("?" without a symbol there).
+ */
+void where_describe(struct maps_cache *maps, struct symbolizer *symbols,
+		    const struct fault_record *record, char *mapping,
+		    size_t mapping_size, char *function, size_t function_size);
 
 /* Distinct pages a process faulted (its working set in the window). */
 __u64 where_pages_of(const struct where_table *where, __u32 tgid);

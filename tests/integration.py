@@ -341,10 +341,11 @@ def pid_mode_sees_a_running_process():
 
 
 def streamed_lines(stdout):
-    """The fault lines of --min-latency output: PID TID COMM CLASS LAT ..."""
+    """The fault lines of --min-latency output:
+    PID TID COMM CLASS LAT ADDRESS FUNCTION MAPPING (which may hold spaces)."""
     classes = set(MINOR + MAJOR + INVALID + ("other_error",))
-    return [l.split() for l in stdout.splitlines()
-            if len(l.split()) == 7 and l.split()[3] in classes]
+    return [l.split(None, 7) for l in stdout.splitlines()
+            if len(l.split()) >= 8 and l.split()[3] in classes]
 
 
 @test
@@ -363,13 +364,37 @@ def min_latency_zero_streams_every_fault():
 
 
 @test
+def min_latency_lines_name_mapping_and_function():
+    need_root()
+    n = N // 4
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = pfwatch(["--min-latency", "0", "--", FAULTGEN, "--dir", tmp, "--linger-ms",
+                        "300", "file_read", str(n)])
+    if proc.returncode == 3:
+        raise Skip(proc.stderr.strip())
+    assert proc.returncode == 0, proc.stderr
+    path = re.search(r"^file=(\S+)", proc.stdout, re.M).group(1)
+    reads = [l for l in streamed_lines(proc.stdout) if l[3] == "file_read"]
+    assert len(reads) == n, f"{len(reads)} file_read lines, want {n}"
+    stride = 16 * os.sysconf("SC_PAGE_SIZE")
+    offsets = sorted(int(l[7].split(" (deleted)+")[1], 16) for l in reads)
+    assert offsets == [i * stride for i in range(n)], offsets[:4]
+    assert all(l[7].startswith(path + " (deleted)+0x") for l in reads), reads[0]
+    assert {l[6] for l in reads} == {"touch_file_pages"}, {l[6] for l in reads}
+    return f"{n} file_read lines: {path} at every {stride} bytes, in touch_file_pages"
+
+
+@test
 def min_latency_threshold_filters():
     need_root()
-    proc, doc = traced_run("segv_maperr", 20, extra=("--min-latency", "5000000"))
-    assert proc.returncode == 0, proc.stderr
-    lines = streamed_lines(proc.stdout)
-    assert not lines, f"faults under 5 s streamed: {lines[:3]}"
-    assert proc.stdout.startswith("PID "), "no header line"
+    for extra in ((), ("--where",)):
+        proc, doc = traced_run("segv_maperr", 20, extra=("--min-latency", "5000000", *extra))
+        assert proc.returncode == 0, proc.stderr
+        lines = streamed_lines(proc.stdout)
+        assert not lines, f"{extra}: faults under 5 s streamed: {lines[:3]}"
+        assert proc.stdout.startswith("PID "), "no header line"
+    # --where takes every fault from the kernel; the threshold is then pfwatch's.
+    assert doc["where"]["placed"] + doc["where"]["unplaced"] >= 20, doc["where"]
 
 
 def filtered_run(filter_args, launch):
@@ -894,6 +919,41 @@ def where_resolves_the_faulting_function():
     assert len(code) == 1 and code[0]["minor"] >= N, \
         f"faultgen's anon_zero: {code}; top: {doc['where']['code'][:3]}"
     return f"anon_zero in {code[0]['binary']}: {code[0]['minor']} minor faults"
+
+
+@test
+def stacks_fold_faultgens_functions():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "stacks.json")
+        r = pfwatch(["--stacks", "1", "-o", out, "--", FAULTGEN, "--linger-ms", "300",
+                     "anon_zero", str(N)])
+        assert r.returncode == 0, r.stderr
+        doc = json.load(open(out))
+        folded = os.path.join(tmp, "majors.folded")
+        r = pfwatch(["--stacks", "major", "-o", folded, "--", FAULTGEN, "--dir", tmp,
+                     "--linger-ms", "300", "file_read", str(N // 4)])
+        if r.returncode == 3:
+            raise Skip(r.stderr.strip())
+        assert r.returncode == 0, r.stderr
+        lines = open(folded).read().splitlines()
+    stacks, total = doc["stacks"], sum(sum(p["classes"].values()) for p in doc["processes"])
+    assert doc["diagnostics"]["lost_events"] == 0, doc["diagnostics"]
+    assert stacks["sampled"] == total, f"{stacks['sampled']} stacks for {total} faults (1 in 1)"
+    loop = sum(e["count"] for e in stacks["folded"]
+               if e["stack"].endswith(";main;anon_zero;[anon_zero]"))
+    assert loop == N, f"{loop} stacks end in main;anon_zero, want {N}: {stacks['folded'][:3]}"
+    counts = {}
+    for line in lines:
+        frames, count = line.rsplit(" ", 1)
+        counts[frames] = counts.get(frames, 0) + int(count)
+    reads = sum(c for f, c in counts.items()
+                if f.endswith(";main;file_read;touch_file_pages;[file_read]"))
+    assert reads == N // 4, f"folded file_read stacks {reads}, want {N // 4}: {lines[:3]}"
+    assert all(f.endswith(("[file_read]", "[swap_in]", "[segv_maperr]", "[segv_accerr]",
+                           "[sigbus]", "[other_error]")) for f in counts), \
+        f"--stacks major took a minor fault's stack: {counts}"
+    return f"{loop} x main;anon_zero; {reads} x main;file_read;touch_file_pages"
 
 
 @test
