@@ -244,6 +244,7 @@ static void write_where(struct json_writer *w, const struct where_table *where)
 
 	json_key(w, "where");
 	json_begin_object(w);
+	json_field_u64(w, "page_size", where->page_size);
 	json_field_u64(w, "placed", where->placed);
 	json_field_u64(w, "unplaced", where->unplaced);
 	json_field_u64(w, "untracked", where->untracked);
@@ -303,7 +304,8 @@ static void write_stacks(struct json_writer *w, const struct stack_table *stacks
 	json_key(w, "stacks");
 	json_begin_object(w);
 	json_field_u64(w, "sampled", stacks->sampled);
-	json_field_u64(w, "distinct", stacks->nr_stacks);
+	json_field_u64(w, "distinct", stacks->distinct > stacks->nr_stacks
+				       ? stacks->distinct : stacks->nr_stacks);
 	json_field_u64(w, "untracked", stacks->untracked);
 	json_key(w, "folded");
 	json_begin_array(w);

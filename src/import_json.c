@@ -386,6 +386,242 @@ static int read_diagnostics(struct reader *r, struct imported_run *in,
 				invalid_seen) ? -1 : 0;
 }
 
+/* A count field that must fit in 32 bits. */
+static int read_small_count(struct reader *r, const json_t *object, const char *key,
+			    const char *where, __u32 *out)
+{
+	__u64 value;
+
+	if (read_count_field(r, object, key, where, false, &value))
+		return -1;
+	if (value > UINT32_MAX)
+		return fail(r, where, "field \"%s\" is out of range", key);
+	*out = (__u32)value;
+	return 0;
+}
+
+/* An owned copy of a string field ("" if absent); -1 when out of memory. */
+static int read_owned_string(struct reader *r, const json_t *object, const char *key,
+			     const char *where, char **out)
+{
+	const json_t *value = json_object_get(object, key);
+
+	if (value && !json_is_string(value))
+		return fail(r, where, "field \"%s\" is not a string", key);
+	*out = strdup(value ? json_string_value(value) : "");
+	return *out ? 0 : fail(r, where, "out of memory");
+}
+
+static int read_where_mapping(struct reader *r, void *table, const json_t *object,
+			const char *at)
+{
+	struct where_table *where = table;
+	struct where_mapping *m;
+	char kind[16];
+	const json_t *classes;
+
+	if (!json_is_object(object))
+		return fail(r, at, "expected an object");
+	if (where->nr_mappings == WHERE_MAX_MAPPINGS)
+		return fail(r, at, "more than %d mappings", WHERE_MAX_MAPPINGS);
+	m = &where->mappings[where->nr_mappings];
+	if (read_owned_string(r, object, "path", at, &m->path))
+		return -1;
+	where->nr_mappings++;
+	classes = object_field(r, object, "classes", at);
+	if (!classes || read_small_count(r, object, "pid", at, &m->tgid) ||
+	    read_string_field(r, object, "comm", at, false, m->comm, COMM_LEN) ||
+	    read_hex_field(r, object, "start", at, &m->start) ||
+	    read_hex_field(r, object, "end", at, &m->end) ||
+	    read_string_field(r, object, "kind", at, true, kind, sizeof(kind)) ||
+	    read_count_field(r, object, "latency_sum_ns", at, false, &m->latency_ns))
+		return -1;
+	for (m->kind = MAPPING_ANON; m->kind <= MAPPING_SPECIAL; m->kind++)
+		if (!strcmp(kind, mapping_kind_name(m->kind)))
+			break;
+	if (m->kind > MAPPING_SPECIAL)
+		return fail(r, at, "\"%s\" is not a kind of mapping", kind);
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (read_count_field(r, classes, fault_class_name(c), at, false, &m->count[c]))
+			return -1;
+	return 0;
+}
+
+static int read_where_file(struct reader *r, void *table, const json_t *object,
+			const char *at)
+{
+	struct where_table *where = table;
+	const json_t *heat, *ranges, *range;
+	struct where_file *f;
+	__u64 range_bytes;
+	size_t i;
+
+	if (!json_is_object(object))
+		return fail(r, at, "expected an object");
+	if (where->nr_files == WHERE_MAX_FILES)
+		return fail(r, at, "more than %d files", WHERE_MAX_FILES);
+	f = &where->files[where->nr_files];
+	if (read_owned_string(r, object, "path", at, &f->path))
+		return -1;
+	where->nr_files++;
+	heat = object_field(r, object, "heat", at);
+	if (!heat || read_count_field(r, object, "major", at, true, &f->majors) ||
+	    read_count_field(r, object, "file_cached", at, false, &f->minors) ||
+	    read_count_field(r, object, "major_latency_sum_ns", at, false,
+			     &f->major_latency_ns) ||
+	    read_count_field(r, object, "first_offset", at, false, &f->first_offset) ||
+	    read_count_field(r, object, "last_offset", at, false, &f->last_offset) ||
+	    read_count_field(r, object, "sequential", at, false, &f->sequential) ||
+	    read_count_field(r, object, "random", at, false, &f->random) ||
+	    read_count_field(r, heat, "range_bytes", at, true, &range_bytes))
+		return -1;
+	if (range_bytes < 4096 || range_bytes & (range_bytes - 1) || range_bytes >> 62)
+		return fail(r, at, "heat.range_bytes is not a power of two from 4096");
+	f->heat_shift = (unsigned)__builtin_ctzll(range_bytes);
+	if (f->first_offset > f->last_offset ||
+	    (f->last_offset >> f->heat_shift) >= WHERE_HEAT_RANGES)
+		return fail(r, at, "offsets outside the heat map's %d ranges", WHERE_HEAT_RANGES);
+	ranges = json_object_get(heat, "majors");
+	if (!json_is_array(ranges) || json_array_size(ranges) > WHERE_HEAT_RANGES)
+		return fail(r, at, "heat.majors is not an array of at most %d counts",
+			    WHERE_HEAT_RANGES);
+	json_array_foreach(ranges, i, range)
+		if (read_count(r, range, at, &f->heat[i]))
+			return -1;
+	return 0;
+}
+
+static int read_where_page(struct reader *r, void *table, const json_t *object,
+			const char *at)
+{
+	struct where_table *where = table;
+	__u32 tgid = 0, count[WHERE_KINDS] = { 0 };
+	__u64 address = 0;
+
+	if (!json_is_object(object))
+		return fail(r, at, "expected an object");
+	if (read_small_count(r, object, "pid", at, &tgid) ||
+	    read_hex_field(r, object, "address", at, &address) ||
+	    read_small_count(r, object, "minor", at, &count[0]) ||
+	    read_small_count(r, object, "major", at, &count[1]) ||
+	    read_small_count(r, object, "invalid", at, &count[2]))
+		return -1;
+	if (!tgid)
+		return fail(r, at, "pid 0 is no process");
+	if (where_put_page(where, tgid, address / where->page_size, count))
+		return fail(r, at, "more pages than pfwatch keeps");
+	return 0;
+}
+
+static int read_where_code(struct reader *r, void *table, const json_t *object,
+			const char *at)
+{
+	struct where_table *where = table;
+	struct where_code *c;
+
+	if (!json_is_object(object))
+		return fail(r, at, "expected an object");
+	if (where->nr_code == WHERE_MAX_CODE)
+		return fail(r, at, "more than %d code locations", WHERE_MAX_CODE);
+	c = &where->code[where->nr_code];
+	if (read_owned_string(r, object, "binary", at, &c->binary))
+		return -1;
+	where->nr_code++;
+	return read_owned_string(r, object, "function", at, &c->symbol) ||
+	       read_count_field(r, object, "minor", at, false, &c->count[0]) ||
+	       read_count_field(r, object, "major", at, false, &c->count[1]) ||
+	       read_count_field(r, object, "invalid", at, false, &c->count[2]) ? -1 : 0;
+}
+
+/* Each item of @key's array in @object, read by @item. */
+static int read_list(struct reader *r, const json_t *object, const char *key,
+		     int (*item)(struct reader *r, void *table, const json_t *object,
+				 const char *at),
+		     void *table)
+{
+	const json_t *array = json_object_get(object, key), *value;
+	size_t i;
+
+	if (!json_is_array(array))
+		return fail(r, key, array ? "expected an array" : "missing");
+	json_array_foreach(array, i, value) {
+		char at[64];
+
+		snprintf(at, sizeof(at), "%s[%zu]", key, i);
+		if (item(r, table, value, at))
+			return -1;
+	}
+	return 0;
+}
+
+static int read_where(struct reader *r, struct imported_run *in, const json_t *root)
+{
+	const json_t *object = json_object_get(root, "where");
+	struct where_table *where = &in->where;
+	__u64 pages;
+
+	if (!object)
+		return 0;
+	if (!json_is_object(object))
+		return fail(r, "where", "expected an object");
+	if (where_init(where))
+		return fail(r, "where", "out of memory");
+	in->run.where = where;
+	if (read_count_field(r, object, "page_size", "where", true, &where->page_size) ||
+	    read_count_field(r, object, "placed", "where", false, &where->placed) ||
+	    read_count_field(r, object, "unplaced", "where", false, &where->unplaced) ||
+	    read_count_field(r, object, "untracked", "where", false, &where->untracked) ||
+	    read_count_field(r, object, "pages_faulted", "where", false, &pages))
+		return -1;
+	if (where->page_size < 4096 || where->page_size & (where->page_size - 1) ||
+	    where->page_size > (1u << 30))
+		return fail(r, "where.page_size", "not a page size");
+	if (read_list(r, object, "mappings", read_where_mapping, where) ||
+	    read_list(r, object, "files", read_where_file, where) ||
+	    read_list(r, object, "hot_pages", read_where_page, where) ||
+	    read_list(r, object, "code", read_where_code, where))
+		return -1;
+	/* The file lists the hottest pages and counts all of them. */
+	if (pages > where->nr_pages)
+		where->nr_pages = pages;
+	return 0;
+}
+
+static int read_stack(struct reader *r, void *table, const json_t *object,
+		const char *at)
+{
+	struct stack_table *stacks = table;
+	struct folded_stack *stack;
+
+	if (!json_is_object(object))
+		return fail(r, at, "expected an object");
+	if (stacks->nr_stacks == STACKS_MAX)
+		return fail(r, at, "more than %d stacks", STACKS_MAX);
+	stack = &stacks->stacks[stacks->nr_stacks];
+	if (read_owned_string(r, object, "stack", at, &stack->frames))
+		return -1;
+	stacks->nr_stacks++;
+	return read_count_field(r, object, "count", at, true, &stack->count);
+}
+
+static int read_stacks(struct reader *r, struct imported_run *in, const json_t *root)
+{
+	const json_t *object = json_object_get(root, "stacks");
+	struct stack_table *stacks = &in->stacks;
+
+	if (!object)
+		return 0;
+	if (!json_is_object(object))
+		return fail(r, "stacks", "expected an object");
+	if (stacks_init(stacks))
+		return fail(r, "stacks", "out of memory");
+	in->run.stacks = stacks;
+	return read_count_field(r, object, "sampled", "stacks", false, &stacks->sampled) ||
+	       read_count_field(r, object, "distinct", "stacks", false, &stacks->distinct) ||
+	       read_count_field(r, object, "untracked", "stacks", false, &stacks->untracked) ||
+	       read_list(r, object, "folded", read_stack, stacks) ? -1 : 0;
+}
+
 int import_json(struct imported_run *in, const char *data, size_t size,
 		char *error, size_t error_size)
 {
@@ -407,7 +643,8 @@ int import_json(struct imported_run *in, const char *data, size_t size,
 	err = !json_is_object(root) ? fail(&r, "top level", "not a JSON object")
 	      : read_header(&r, in, root) || read_diagnostics(&r, in, root, &seen) ||
 		read_array(&r, &in->agg, root, "processes", read_process) ||
-		read_array(&r, &in->agg, root, "invalid_faults", read_invalid) ? -1 : 0;
+		read_array(&r, &in->agg, root, "invalid_faults", read_invalid) ||
+		read_where(&r, in, root) || read_stacks(&r, in, root) ? -1 : 0;
 	/* The file lists the first invalid faults and counts all of them. */
 	if (!err && seen > in->agg.invalid_events)
 		in->agg.invalid_events = seen;
@@ -498,5 +735,11 @@ void import_free(struct imported_run *in)
 	free(in->command);
 	in->command = NULL;
 	in->run.command = NULL;
+	if (in->run.where)
+		where_free(&in->where);
+	if (in->run.stacks)
+		stacks_free(&in->stacks);
+	in->run.where = NULL;
+	in->run.stacks = NULL;
 	aggregate_free(&in->agg);
 }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 #include "aggregate.h"
+#include "stacks.h"
+#include "where.h"
 
 /* Larger files are refused rather than parsed: memory stays bounded. */
 #define IMPORT_MAX_BYTES (256u << 20)
@@ -19,6 +21,8 @@ struct imported_run {
 	char entry_hook[16];
 	char start_time[32];		/* as written: ISO 8601, UTC */
 	char **command;			/* NULL-terminated, or NULL */
+	struct where_table where;	/* run.where points here if present */
+	struct stack_table stacks;	/* run.stacks points here if present */
 };
 
 /*

@@ -116,7 +116,7 @@ static void render_pages(FILE *out, const struct where_table *where, int top)
 		return;
 	}
 	fprintf(out, "\n Hottest pages (%zu distinct pages faulted: %s):\n  %8s %-18s %8s %8s %8s\n",
-		n, size_text(faulted, sizeof(faulted), n * where->page_size),
+		where->nr_pages, size_text(faulted, sizeof(faulted), where->nr_pages * where->page_size),
 		"PID", "PAGE", "MINOR", "MAJOR", "INVALID");
 	for (size_t i = 0; i < n && i < (size_t)top; i++) {
 		const struct where_page *p = &where->pages[order[i]];
@@ -170,8 +170,10 @@ void render_stacks(FILE *out, const struct stack_table *stacks, int top)
 {
 	size_t *order = stacks_rank(stacks);
 
-	fprintf(out, "\n Stacks: %llu sampled, %zu distinct (all of them in -o FILE.folded); most frequent:\n",
-		(unsigned long long)stacks->sampled, stacks->nr_stacks);
+	fprintf(out, "\n Stacks: %llu sampled, %llu distinct (all of them in -o FILE.folded); most frequent:\n",
+		(unsigned long long)stacks->sampled,
+		(unsigned long long)(stacks->distinct > stacks->nr_stacks ? stacks->distinct
+								  : stacks->nr_stacks));
 	for (size_t i = 0; order && i < stacks->nr_stacks && i < (size_t)top; i++)
 		fprintf(out, "  %8llu  %s\n", (unsigned long long)stacks->stacks[order[i]].count,
 			stacks->stacks[order[i]].frames);

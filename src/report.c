@@ -4,6 +4,8 @@
 #include "hist.h"
 #include "render_text.h"
 #include "report.h"
+#include "stacks.h"
+#include "where.h"
 
 static __u64 stats_all(const struct fault_stats *stats)
 {
@@ -78,6 +80,10 @@ void report_one(FILE *out, const struct imported_run *in, const char *name,
 	aggregate_totals(&in->agg, total);
 	render_histogram(out, total);
 	free(total);
+	if (in->run.where)
+		render_where(out, in->run.where, top);
+	if (in->run.stacks)
+		render_stacks(out, in->run.stacks, top);
 }
 
 /* "+12.5%", "-3.0%", "new", "gone" or "=". */

@@ -23,6 +23,7 @@ struct stack_table {
 	int *index;			/* open addressing, 2 * STACKS_MAX */
 	__u64 sampled;			/* stacks received */
 	__u64 untracked;		/* past STACKS_MAX distinct stacks */
+	__u64 distinct;			/* read from a file: how many it had */
 };
 
 int stacks_init(struct stack_table *table);

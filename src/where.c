@@ -233,30 +233,37 @@ static void add_file_fault(struct where_table *where, const struct mapping *foun
 	heat_add(f, offset);
 }
 
-static void add_page(struct where_table *where, __u32 tgid, __u64 address, int kind)
+int where_put_page(struct where_table *where, __u32 tgid, __u64 page,
+		   const __u32 *count)
 {
-	__u64 page = address / where->page_size;
-
 	for (size_t i = 0; i < WHERE_MAX_PAGES / 2; i++) {
 		struct where_page *p =
 			&where->pages[(mix(page ^ ((__u64)tgid << 40)) + i) & (WHERE_MAX_PAGES - 1)];
 
-		if (p->tgid == tgid && p->page == page) {
-			p->count[kind]++;
-			return;
-		}
 		if (!p->tgid) {
 			/* Half full at most: probes stay short. */
 			if (where->nr_pages >= WHERE_MAX_PAGES / 2)
-				break;
+				return -1;
 			p->tgid = tgid;
 			p->page = page;
-			p->count[kind] = 1;
 			where->nr_pages++;
-			return;
+		} else if (p->tgid != tgid || p->page != page) {
+			continue;
 		}
+		for (int k = 0; k < WHERE_KINDS; k++)
+			p->count[k] += count[k];
+		return 0;
 	}
-	where->untracked++;
+	return -1;
+}
+
+static void add_page(struct where_table *where, __u32 tgid, __u64 address, int kind)
+{
+	__u32 count[WHERE_KINDS] = { 0 };
+
+	count[kind] = 1;
+	if (where_put_page(where, tgid, address / where->page_size, count))
+		where->untracked++;
 }
 
 struct code_key {
@@ -441,6 +448,15 @@ static int heavier_first(const void *a, const void *b, void *context)
 		return wa < wb ? 1 : -1;
 	if (sa != sb)
 		return sa < sb ? 1 : -1;
+	/* Pages sit where their hash put them: order ties by address. */
+	if (r->list == WHERE_PAGES) {
+		const struct where_page *pa = &r->where->pages[*(const size_t *)a];
+		const struct where_page *pb = &r->where->pages[*(const size_t *)b];
+
+		if (pa->tgid != pb->tgid)
+			return pa->tgid < pb->tgid ? -1 : 1;
+		return pa->page < pb->page ? -1 : pa->page > pb->page;
+	}
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 

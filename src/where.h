@@ -68,7 +68,7 @@ struct where_table {
 	struct where_file *files;
 	size_t nr_files;
 	struct where_page *pages;	/* open addressing, WHERE_MAX_PAGES */
-	size_t nr_pages;
+	size_t nr_pages;		/* distinct pages (a file may say more) */
 	struct where_code *code;
 	size_t nr_code;
 	struct where_indexes *indexes;	/* where.c's lookup tables */
@@ -93,6 +93,10 @@ void where_add(struct where_table *where, struct maps_cache *maps,
 void where_describe(struct maps_cache *maps, struct symbolizer *symbols,
 		    const struct fault_record *record, char *mapping,
 		    size_t mapping_size, char *function, size_t function_size);
+
+/* Adds @count to a page's counts; -1 when the table is full. */
+int where_put_page(struct where_table *where, __u32 tgid, __u64 page,
+		   const __u32 *count);
 
 /* Distinct pages a process faulted (its working set in the window). */
 __u64 where_pages_of(const struct where_table *where, __u32 tgid);

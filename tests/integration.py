@@ -922,6 +922,27 @@ def where_resolves_the_faulting_function():
 
 
 @test
+def report_prints_where_and_stacks_as_the_run_did():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "run.json.gz")
+        r = pfwatch(["--where", "--stacks", "10", "-o", out, "--", FAULTGEN, "--dir", tmp,
+                     "--linger-ms", "300", "file_read", str(N // 4)])
+        if r.returncode == 3:
+            raise Skip(r.stderr.strip())
+        assert r.returncode == 0, r.stderr
+        text = report([out])
+    start = "\n Mappings that fault most:"
+    run_part = r.stderr[r.stderr.index(start):]
+    report_part = text[text.index(start):]
+    assert "Stacks:" in run_part and "Files by major faults" in run_part, run_part[:300]
+    assert report_part == run_part, "report differs from the run:\n" + "\n".join(
+        f"run:    {a}\nreport: {b}" for a, b in zip(run_part.splitlines(),
+                                                   report_part.splitlines()) if a != b)
+    return f"{len(run_part.splitlines())} lines of where and stacks, the same"
+
+
+@test
 def stacks_fold_faultgens_functions():
     need_root()
     with tempfile.TemporaryDirectory() as tmp:
