@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -196,9 +197,22 @@ void collector_free(struct collector *collector)
 	symbolizer_free(&collector->symbols);
 }
 
+/* At most this often, streamed faults are placed in freshly read maps. */
+#define MAPS_REFRESH_NS 50000000ULL
+
 int collector_poll(struct collector *collector, int timeout_ms)
 {
-	int err = ring_buffer__poll(collector->ring, timeout_ms);
+	struct timespec now;
+	__u64 now_ns;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	now_ns = (__u64)now.tv_sec * 1000000000ULL + (__u64)now.tv_nsec;
+	if (now_ns - collector->maps_read_ns >= MAPS_REFRESH_NS) {
+		maps_cache_new_generation(&collector->maps);
+		collector->maps_read_ns = now_ns;
+	}
+	err = ring_buffer__poll(collector->ring, timeout_ms);
 
 	if (err == -EINTR)
 		return 0;

@@ -348,6 +348,7 @@ static int monitor_terminal(struct session *s)
 		.interval_s = s->opts.interval_s,
 		.backend = s->run.backend,
 		.kernel = s->run.kernel,
+		.where = s->run.where,
 	};
 	struct live_screen *screen = live_open(&settings, &s->agg);
 

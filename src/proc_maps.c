@@ -219,17 +219,24 @@ const struct mapping *maps_cache_find(struct maps_cache *cache, pid_t pid,
 		return NULL;
 	entry = cache_entry(cache, pid, &fresh);
 	entry->last_used = ++cache->clock;
-	if (!fresh)
+	/* Read before this generation: a range may hold another file now. */
+	if (!fresh && entry->generation == cache->generation)
 		found = maps_table_find(&entry->table, addr);
 	if (found)
 		return found;
 	/* A miss: the process may have mapped something since. */
 	maps_table_free(&entry->table);
+	entry->generation = cache->generation;
 	if (maps_table_read_pid(&entry->table, pid)) {
 		entry->pid = 0;
 		return NULL;
 	}
 	return maps_table_find(&entry->table, addr);
+}
+
+void maps_cache_new_generation(struct maps_cache *cache)
+{
+	cache->generation++;
 }
 
 void maps_cache_forget(struct maps_cache *cache, pid_t pid)

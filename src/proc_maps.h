@@ -47,13 +47,21 @@ struct maps_cache {
 		pid_t pid;
 		struct maps_table table;
 		unsigned long last_used;
+		unsigned long generation;	/* the cache's, when read */
 	} entries[MAPS_CACHE_PROCESSES];
 	unsigned long clock;
+	unsigned long generation;
 };
 
 void maps_cache_init(struct maps_cache *cache);
 const struct mapping *maps_cache_find(struct maps_cache *cache, pid_t pid,
 				      __u64 addr);
+/*
+ * Tables read before this call are read again on their next use: a hit
+ * in an old table may be a range since unmapped and mapped to another
+ * file. Misses always re-read.
+ */
+void maps_cache_new_generation(struct maps_cache *cache);
 void maps_cache_forget(struct maps_cache *cache, pid_t pid);
 void maps_cache_free(struct maps_cache *cache);
 

@@ -22,6 +22,19 @@ const char *format_ns(char *buf, size_t size, __u64 ns)
 	return buf;
 }
 
+const char *format_bytes(char *buf, size_t size, __u64 bytes)
+{
+	if (bytes < 10240)
+		snprintf(buf, size, "%lluB", (unsigned long long)bytes);
+	else if (bytes < 10ULL << 20)
+		snprintf(buf, size, "%.1fKiB", bytes / 1024.0);
+	else if (bytes < 10ULL << 30)
+		snprintf(buf, size, "%.1fMiB", bytes / 1048576.0);
+	else
+		snprintf(buf, size, "%.1fGiB", bytes / 1073741824.0);
+	return buf;
+}
+
 static void print_header_line(FILE *out, const struct view_row *rows,
 			      size_t nr_rows)
 {

@@ -19,5 +19,7 @@ void render_fault_record(FILE *out, const struct fault_record *record,
 			 const char *comm, const char *mapping, const char *function);
 /* "512 ns", "4.1 us", "80 us", "5.2 ms", "1.30 s": to @buf, returned. */
 const char *format_ns(char *buf, size_t size, __u64 ns);
+/* "512B", "12.5KiB", "3.2MiB", "1.1GiB". */
+const char *format_bytes(char *buf, size_t size, __u64 bytes);
 
 #endif

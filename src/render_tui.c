@@ -11,6 +11,7 @@
 #include "render_text.h"
 #include "render_tui.h"
 #include "tui_layout.h"
+#include "where.h"
 #include "view.h"
 
 #define HEADER_LINES 4		/* run, rates, sparkline, status */
@@ -65,6 +66,7 @@ struct live_screen {
 	char filter[COMM_LEN];
 	pid_t picked;
 	bool follow, paused, show_pane, help;
+	bool where_pane;	/* w: mappings and files instead of latency */
 	bool thread_rows;
 	bool prompting;
 	char prompt[COMM_LEN];
@@ -419,6 +421,8 @@ static void draw_help(void)
 		"  f                    only the picked process and its children",
 		"  /                    filter by command name (empty: no filter)",
 		"  h                    latency histogram pane (picked process or all)",
+		"  w                    where pane: mappings and files that fault most",
+		"                       (needs pfwatch --where); again: latency",
 		"  space                pause the view (counting goes on)",
 		"  q  Ctrl-C            quit (the summary and -o FILE are still written)",
 		"",
@@ -515,6 +519,70 @@ static const struct invalid_fault *last_invalid(const struct aggregate *agg,
 		if (!tgid || agg->invalid[i].event.tgid == tgid)
 			return &agg->invalid[i];
 	return NULL;
+}
+
+/* Up to @rows of @tgid's mappings (0: everyone's), most faults first. */
+static int draw_mappings(const struct where_table *where, __u32 tgid, int y, int rows)
+{
+	size_t n, *order = where_rank(where, WHERE_MAPPINGS, &n);
+	char line[256];
+	int shown = 0;
+
+	if (!order)
+		return y;
+	tui_mapping_title(line, sizeof(line));
+	put(y++, 0, line, A_UNDERLINE);
+	for (size_t i = 0; i < n && shown < rows; i++) {
+		const struct where_mapping *m = &where->mappings[order[i]];
+
+		if (tgid && m->tgid != tgid)
+			continue;
+		tui_mapping_line(line, sizeof(line), m);
+		put(y++, 0, line, A_NORMAL);
+		shown++;
+	}
+	free(order);
+	return y;
+}
+
+static void draw_files(const struct where_table *where, int y, int rows)
+{
+	size_t n, *order = where_rank(where, WHERE_FILES, &n);
+	char line[256];
+
+	if (!order)
+		return;
+	tui_file_title(line, sizeof(line));
+	put(y++, 0, line, A_UNDERLINE);
+	for (size_t i = 0; i < n && (int)i < rows && where->files[order[i]].majors; i++) {
+		tui_file_line(line, sizeof(line), &where->files[order[i]], where->page_size);
+		put(y++, 0, line, A_NORMAL);
+	}
+	free(order);
+}
+
+/* The where pane (w): mappings of the picked process, files read by majors. */
+static void draw_where_pane(struct live_screen *screen, int top, int height)
+{
+	const struct where_table *where = screen->settings.where;
+	char line[160];
+	int y = top, rows;
+
+	if (screen->picked)
+		snprintf(line, sizeof(line), " process %d: mappings that fault most (w: latency) ",
+			 (int)screen->picked);
+	else
+		snprintf(line, sizeof(line), " all processes: mappings that fault most (w: latency) ");
+	mvhline(y, 0, '-', COLS);
+	put(y++, 2, line, A_BOLD);
+	if (!where) {
+		put(y, 0, "(start pfwatch with --where to see mappings, files and code)", A_NORMAL);
+		return;
+	}
+	/* Half the pane each, title lines included. */
+	rows = (height - 3) / 2;
+	y = draw_mappings(where, (__u32)screen->picked, y, rows);
+	draw_files(where, y, top + height - y - 1);
 }
 
 /* The detail pane: classes and latency histogram since pfwatch started. */
@@ -624,7 +692,9 @@ void live_draw(struct live_screen *screen, const struct live_status *status)
 	} else {
 		pane = screen->show_pane ? pane_height() : 0;
 		draw_table(screen, HEADER_LINES, LINES - HEADER_LINES - pane);
-		if (pane)
+		if (pane && screen->where_pane)
+			draw_where_pane(screen, LINES - pane, pane);
+		else if (pane)
 			draw_pane(screen, LINES - pane, pane);
 	}
 	if (screen->prompting)
@@ -710,6 +780,10 @@ static bool command_key(struct live_screen *screen, int key)
 		break;
 	case 'h':
 		screen->show_pane = !screen->show_pane;
+		break;
+	case 'w':
+		screen->where_pane = !screen->where_pane;
+		screen->show_pane = true;
 		break;
 	case 'p':
 	case '\n':

@@ -10,12 +10,15 @@
 #include <sys/types.h>
 #include "aggregate.h"
 
+struct where_table;
+
 struct live_settings {
 	bool color;		/* off with NO_COLOR or --no-color */
 	pid_t pick;		/* -p PID: open on this process, 0: the system */
 	double interval_s;	/* between views, for the sparkline's minute */
 	const char *backend;
 	const char *kernel;
+	const struct where_table *where;	/* --where: the w pane's data */
 };
 
 /* What changes between draws without a new view. */

@@ -5,30 +5,6 @@
 #include "stacks.h"
 #include "where.h"
 
-static const char *size_text(char *buf, size_t size, __u64 bytes)
-{
-	if (bytes < 10240)
-		snprintf(buf, size, "%lluB", (unsigned long long)bytes);
-	else if (bytes < 10ULL << 20)
-		snprintf(buf, size, "%.1fKiB", bytes / 1024.0);
-	else if (bytes < 10ULL << 30)
-		snprintf(buf, size, "%.1fMiB", bytes / 1048576.0);
-	else
-		snprintf(buf, size, "%.1fGiB", bytes / 1073741824.0);
-	return buf;
-}
-
-static __u64 kind_sum(const struct where_mapping *m, enum class_kind kind)
-{
-	__u64 sum = 0;
-
-	for (int c = 0; c < NR_FAULT_CLASSES; c++)
-		if (fault_class_kind(c) == kind ||
-		    (kind == KIND_INVALID && fault_class_kind(c) == KIND_ERROR))
-			sum += m->count[c];
-	return sum;
-}
-
 static void render_mappings(FILE *out, const struct where_table *where, int top)
 {
 	size_t n, *order = where_rank(where, WHERE_MAPPINGS, &n);
@@ -47,28 +23,12 @@ static void render_mappings(FILE *out, const struct where_table *where, int top)
 			 (unsigned long long)m->end);
 		fprintf(out, "  %8u %-16s %-6s %-36s %8llu %8llu %8llu %10s\n", m->tgid,
 			m->comm, mapping_kind_name(m->kind), m->path[0] ? m->path : range,
-			(unsigned long long)kind_sum(m, KIND_MINOR),
-			(unsigned long long)kind_sum(m, KIND_MAJOR),
-			(unsigned long long)kind_sum(m, KIND_INVALID),
+			(unsigned long long)where_mapping_count(m, KIND_MINOR),
+			(unsigned long long)where_mapping_count(m, KIND_MAJOR),
+			(unsigned long long)where_mapping_count(m, KIND_INVALID),
 			format_ns(time_cell, sizeof(time_cell), m->latency_ns));
 	}
 	free(order);
-}
-
-/* One character per heat range, from 0 to the last offset faulted. */
-static void heat_line(char *buf, size_t size, const struct where_file *f)
-{
-	static const char scale[] = " .:-=+*#%@";
-	size_t ranges = (size_t)(f->last_offset >> f->heat_shift) + 1, at = 0;
-	__u64 most = 0;
-
-	for (size_t i = 0; i < ranges; i++)
-		if (f->heat[i] > most)
-			most = f->heat[i];
-	for (size_t i = 0; i < ranges && at + 1 < size; i++)
-		buf[at++] = f->heat[i] ? scale[1 + (f->heat[i] * 8 + most - 1) / most]
-				       : scale[0];
-	buf[at] = '\0';
 }
 
 static void render_files(FILE *out, const struct where_table *where, int top)
@@ -92,15 +52,15 @@ static void render_files(FILE *out, const struct where_table *where, int top)
 		heat[0] = '\0';
 		if (f->majors) {
 			snprintf(offsets, sizeof(offsets), "%s-%s",
-				 size_text(first, sizeof(first), f->first_offset),
-				 size_text(last, sizeof(last), f->last_offset + where->page_size));
-			heat_line(heat, sizeof(heat), f);
+				 format_bytes(first, sizeof(first), f->first_offset),
+				 format_bytes(last, sizeof(last), f->last_offset + where->page_size));
+			where_heat_text(heat, sizeof(heat), f);
 		}
 		if (judged)
 			snprintf(seq, sizeof(seq), "%.0f%%", 100.0 * f->sequential / judged);
 		fprintf(out, "  %8llu %8llu %9s %-21s %5s  |%-*s|  %s\n",
 			(unsigned long long)f->majors, (unsigned long long)f->minors,
-			size_text(bytes, sizeof(bytes), f->majors * where->page_size),
+			format_bytes(bytes, sizeof(bytes), f->majors * where->page_size),
 			offsets, seq, 14, heat, f->path);
 	}
 	free(order);
@@ -116,7 +76,7 @@ static void render_pages(FILE *out, const struct where_table *where, int top)
 		return;
 	}
 	fprintf(out, "\n Hottest pages (%zu distinct pages faulted: %s):\n  %8s %-18s %8s %8s %8s\n",
-		where->nr_pages, size_text(faulted, sizeof(faulted), where->nr_pages * where->page_size),
+		where->nr_pages, format_bytes(faulted, sizeof(faulted), where->nr_pages * where->page_size),
 		"PID", "PAGE", "MINOR", "MAJOR", "INVALID");
 	for (size_t i = 0; i < n && i < (size_t)top; i++) {
 		const struct where_page *p = &where->pages[order[i]];

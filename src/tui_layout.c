@@ -6,6 +6,7 @@
 #include "hist.h"
 #include "render_text.h"
 #include "tui_layout.h"
+#include "where.h"
 
 static const struct {
 	const char *title;
@@ -188,6 +189,57 @@ void tui_row_line(char *buf, size_t size, const struct tui_row *row)
 	snprintf(buf, size, "%7u %-7.7s %-11.11s %7s %7s %7s %6s %6s %7.2f %6s",
 		 tui_row_id(row), row->user, v->comm, minor, major,
 		 invalid, p50, p99, v->fault_ms_per_s, rss);
+}
+
+void tui_mapping_title(char *buf, size_t size)
+{
+	snprintf(buf, size, "%-7s %-38s %7s %7s %7s %9s", "KIND", "MAPPING", "MINOR",
+		 "MAJOR", "INVAL", "IN FLT");
+}
+
+void tui_mapping_line(char *buf, size_t size, const struct where_mapping *m)
+{
+	char minor[16], major[16], invalid[16], in_faults[16], name[48];
+
+	tui_format_count(minor, sizeof(minor), (double)where_mapping_count(m, KIND_MINOR));
+	tui_format_count(major, sizeof(major), (double)where_mapping_count(m, KIND_MAJOR));
+	tui_format_count(invalid, sizeof(invalid),
+			 (double)where_mapping_count(m, KIND_INVALID));
+	format_ns(in_faults, sizeof(in_faults), m->latency_ns);
+	/* A long path keeps its end: the file name says most. */
+	if (strlen(m->path) > 38)
+		snprintf(name, sizeof(name), "...%s", m->path + strlen(m->path) - 35);
+	else if (m->path[0])
+		snprintf(name, sizeof(name), "%s", m->path);
+	else
+		snprintf(name, sizeof(name), "%llx-%llx", (unsigned long long)m->start,
+			 (unsigned long long)m->end);
+	snprintf(buf, size, "%-7s %-38s %7s %7s %7s %9s", mapping_kind_name(m->kind),
+		 name, minor, major, invalid, in_faults);
+}
+
+void tui_file_title(char *buf, size_t size)
+{
+	snprintf(buf, size, "%-36s %7s %9s %4s %-16s", "FILE (major faults, all processes)",
+		 "MAJORS", "READ", "SEQ", "HEAT");
+}
+
+void tui_file_line(char *buf, size_t size, const struct where_file *f,
+		   __u64 page_size)
+{
+	char majors[16], bytes[16], seq[8] = "-", heat[17], name[40];
+	__u64 judged = f->sequential + f->random;
+
+	tui_format_count(majors, sizeof(majors), (double)f->majors);
+	format_bytes(bytes, sizeof(bytes), f->majors * page_size);
+	if (judged)
+		snprintf(seq, sizeof(seq), "%.0f%%", 100.0 * f->sequential / judged);
+	where_heat_text(heat, sizeof(heat), f);
+	if (strlen(f->path) > 36)
+		snprintf(name, sizeof(name), "...%s", f->path + strlen(f->path) - 33);
+	else
+		snprintf(name, sizeof(name), "%s", f->path);
+	snprintf(buf, size, "%-36s %7s %9s %4s %-16s", name, majors, bytes, seq, heat);
 }
 
 /* Histogram lines are powers of two: [2^line, 2^(line + 1)) ns. */

@@ -35,6 +35,18 @@ void tui_row_line(char *buf, size_t size, const struct tui_row *row);
 /* Where a column stands in those lines, to highlight the sort column. */
 void tui_column_span(enum tui_column column, int *start, int *width);
 
+/*
+ * The where pane (--where): a process's mappings and the files read by
+ * major faults, 80 columns each.
+ */
+struct where_mapping;
+struct where_file;
+void tui_mapping_title(char *buf, size_t size);
+void tui_mapping_line(char *buf, size_t size, const struct where_mapping *m);
+void tui_file_title(char *buf, size_t size);
+void tui_file_line(char *buf, size_t size, const struct where_file *f,
+		   __u64 page_size);
+
 /* One line of the histogram pane: a power of two of latency. */
 struct tui_hist_line {
 	__u64 low_ns;			/* the line covers [low_ns, 2 * low_ns) */

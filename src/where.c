@@ -118,9 +118,13 @@ void where_free(struct where_table *where)
 	memset(where, 0, sizeof(*where));
 }
 
+/* A mapping is its process, start and file: the same range remapped to
+ * another file is another mapping (inode numbers are reused: the path too). */
 struct mapping_key {
 	__u32 tgid;
-	__u64 start;
+	__u64 start, inode;
+	unsigned dev_major, dev_minor;
+	const char *path;
 };
 
 static bool same_mapping(const void *table, int entry, const void *key)
@@ -128,7 +132,9 @@ static bool same_mapping(const void *table, int entry, const void *key)
 	const struct where_mapping *m = &((const struct where_mapping *)table)[entry];
 	const struct mapping_key *k = key;
 
-	return m->tgid == k->tgid && m->start == k->start;
+	return m->tgid == k->tgid && m->start == k->start && m->inode == k->inode &&
+	       m->dev_major == k->dev_major && m->dev_minor == k->dev_minor &&
+	       !strcmp(m->path, k->path);
 }
 
 static struct where_mapping *mapping_entry(struct where_table *where,
@@ -136,8 +142,10 @@ static struct where_mapping *mapping_entry(struct where_table *where,
 					   __u32 tgid, const char *comm)
 {
 	struct where_indexes *indexes = where->indexes;
-	struct mapping_key key = { tgid, found->start };
-	int *slot = index_slot(&indexes->mappings, mix(tgid ^ mix(found->start)),
+	struct mapping_key key = { tgid, found->start, found->inode, found->dev_major,
+				   found->dev_minor, found->path };
+	int *slot = index_slot(&indexes->mappings,
+			       mix(tgid ^ mix(found->start ^ mix(found->inode))),
 			       same_mapping, where->mappings, &key);
 	struct where_mapping *m;
 
@@ -150,10 +158,12 @@ static struct where_mapping *mapping_entry(struct where_table *where,
 	if (!m->path)
 		return NULL;
 	m->tgid = tgid;
-	memcpy(m->comm, comm, COMM_LEN);
-	m->comm[COMM_LEN - 1] = '\0';
+	snprintf(m->comm, COMM_LEN, "%s", comm);
 	m->start = found->start;
 	m->end = found->end;
+	m->inode = found->inode;
+	m->dev_major = found->dev_major;
+	m->dev_minor = found->dev_minor;
 	m->kind = found->kind;
 	*slot = (int)where->nr_mappings++;
 	return m;
@@ -476,4 +486,45 @@ size_t *where_rank(const struct where_table *where, enum where_list list, size_t
 			order[(*n)++] = i;
 	qsort_r(order, *n, sizeof(*order), heavier_first, &ranking);
 	return order;
+}
+
+__u64 where_mapping_count(const struct where_mapping *m, enum class_kind kind)
+{
+	__u64 sum = 0;
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		enum class_kind of = fault_class_kind(c);
+
+		if (of == kind || (kind == KIND_INVALID && of == KIND_ERROR))
+			sum += m->count[c];
+	}
+	return sum;
+}
+
+void where_heat_text(char *buf, size_t size, const struct where_file *f)
+{
+	static const char scale[] = " .:-=+*#%@";
+	size_t ranges = f->majors ? (size_t)(f->last_offset >> f->heat_shift) + 1 : 0;
+	size_t columns = size ? size - 1 : 0;
+	__u64 sums[WHERE_HEAT_RANGES] = { 0 }, most = 0;
+
+	if (ranges > WHERE_HEAT_RANGES)
+		ranges = WHERE_HEAT_RANGES;
+	if (columns > ranges)
+		columns = ranges;
+	/* Narrower than the map: neighbouring ranges share a column. */
+	for (size_t i = 0; i < ranges; i++)
+		sums[i * columns / ranges] += f->heat[i];
+	for (size_t c = 0; c < columns; c++)
+		if (sums[c] > most)
+			most = sums[c];
+	/* Nine steps of heat, the hottest column '@'; an empty one is blank. */
+	for (size_t c = 0; c < columns; c++) {
+		double share = (double)sums[c] / (double)most;
+		size_t step = sums[c] ? 1 + (size_t)(share * 8.999) : 0;
+
+		buf[c] = scale[step < 9 ? step : 9];
+	}
+	if (size)
+		buf[columns] = '\0';
 }

@@ -30,6 +30,8 @@ struct where_mapping {
 	__u32 tgid;
 	char comm[COMM_LEN];
 	__u64 start, end;
+	__u64 inode;			/* 0 for anonymous memory */
+	unsigned dev_major, dev_minor;
 	enum mapping_kind kind;
 	char *path;			/* "" for anonymous memory */
 	__u64 count[NR_FAULT_CLASSES];
@@ -102,6 +104,13 @@ int where_put_page(struct where_table *where, __u32 tgid, __u64 page,
 __u64 where_pages_of(const struct where_table *where, __u32 tgid);
 
 __u64 where_mapping_total(const struct where_mapping *m);
+/* A mapping's faults of one kind (KIND_INVALID includes errors). */
+__u64 where_mapping_count(const struct where_mapping *m, enum class_kind kind);
+/*
+ * A file's heat map as text, " " (none) to "@" (the hottest), one
+ * character per range, or per group of ranges if @size - 1 is fewer.
+ */
+void where_heat_text(char *buf, size_t size, const struct where_file *f);
 
 enum where_list { WHERE_MAPPINGS, WHERE_FILES, WHERE_PAGES, WHERE_CODE };
 

@@ -102,11 +102,12 @@ class Load:
     """faultgen rounds in the background; its stdout is the kernel's count."""
 
     def __init__(self, scenario, n, rounds, pause_ms, binary=FAULTGEN,
-                 threads=0):
+                 threads=0, linger_ms=0):
         self.out = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             [binary, "--repeat", str(rounds), "--pause-ms", str(pause_ms),
              *(["--threads", str(threads)] if threads else []),
+             *(["--linger-ms", str(linger_ms)] if linger_ms else []),
              scenario, str(n)],
             stdout=self.out, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
@@ -334,6 +335,39 @@ def histogram_pane_matches_the_kernel():
         assert "#" in screen, "no major bar drawn"
         quit_and_check_terminal(pane)
     return f"{hist_majors:.0f} majors in the histogram, kernel {majflt}; fastest line {fastest}"
+
+
+@test
+def where_pane_names_the_files_read():
+    need_tools()
+    n, rounds = 200, 3
+    with Pane(["--where"], width=100, height=40) as pane:
+        pane.wait_for(lambda s: "MINOR/s" in s)
+        # Lingering keeps each round's file mapped until pfwatch has read
+        # /proc/PID/maps (a mapping gone before that is counted unplaced).
+        with Load("file_read", n, rounds=rounds, pause_ms=400, linger_ms=300) as load:
+            picked_until_exit(pane, load)
+            pane.keys("w")
+            screen = pane.wait_for(lambda s: "mappings that fault most" in s
+                                   and s.count("(deleted)") >= 2 * rounds)
+            _, majflt, finished = load.kernel_counts()
+        assert finished == rounds and majflt == n * rounds, f"faultgen: {finished} rounds, {majflt}"
+        pane_text = screen[screen.index("mappings that fault most"):]
+        files = [l for l in pane_text.splitlines() if "faultgen." in l]
+        # Each round reads its own file: one mapping row and one file row each.
+        mapping_rows = [l for l in files if l.startswith("file ")]
+        file_rows = [l for l in files if not l.startswith("file ")]
+        assert len(mapping_rows) == rounds and len(file_rows) == rounds, pane_text
+        for row in mapping_rows:
+            minor, major = row.split("(deleted)")[1].split()[:2]
+            assert (minor, major) == ("0", str(n)), f"mapping row {row!r}"
+        for row in file_rows:
+            majors, _, seq = row.split("(deleted)")[1].split()[:3]
+            assert majors == str(n) and seq == "100%", f"file row {row!r}"
+        pane.keys("w")
+        pane.wait_for(lambda s: "since pfwatch started" in s)
+        quit_and_check_terminal(pane)
+    return f"{rounds} files of {n} major faults each, sequential, in the w pane"
 
 
 @test

@@ -1,5 +1,6 @@
 /* /proc/PID/maps parser: real lines, malformed lines, lookups, the cache. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -143,6 +144,49 @@ static void cache_refreshes_on_a_miss(void)
 	munmap(late, 4096);
 }
 
+/* A temporary file of one page, unlinked; its path in @path. */
+static int page_file(char *path)
+{
+	int fd = mkstemp(path);
+
+	if (fd >= 0 && ftruncate(fd, sysconf(_SC_PAGESIZE))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void new_generation_sees_a_remapped_range(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char first[] = "/tmp/pfwatch-maps-a.XXXXXX", second[] = "/tmp/pfwatch-maps-b.XXXXXX";
+	int a = page_file(first), b = page_file(second);
+	struct maps_cache cache;
+	const struct mapping *m;
+	char *mem = a < 0 ? MAP_FAILED : mmap(NULL, page, PROT_READ, MAP_SHARED, a, 0);
+
+	CHECK(b >= 0 && mem != MAP_FAILED, "setup");
+	if (check.failed)
+		return;
+	maps_cache_init(&cache);
+	m = maps_cache_find(&cache, getpid(), (__u64)mem);
+	CHECK(m && !strcmp(m->path, first), "first: %s", m ? m->path : "none");
+	/* The same range, now another file. */
+	CHECK(mmap(mem, page, PROT_READ, MAP_SHARED | MAP_FIXED, b, 0) == mem, "remap");
+	m = maps_cache_find(&cache, getpid(), (__u64)mem);
+	CHECK(m && !strcmp(m->path, first), "same generation keeps its table: %s",
+	      m ? m->path : "none");
+	maps_cache_new_generation(&cache);
+	m = maps_cache_find(&cache, getpid(), (__u64)mem);
+	CHECK(m && !strcmp(m->path, second), "new generation: %s", m ? m->path : "none");
+	maps_cache_free(&cache);
+	munmap(mem, page);
+	close(a);
+	close(b);
+	unlink(first);
+	unlink(second);
+}
+
 int main(void)
 {
 	check.binary = "test_proc_maps";
@@ -153,5 +197,6 @@ int main(void)
 	RUN(reads_own_maps);
 	RUN(vanished_pid_is_enoent);
 	RUN(cache_refreshes_on_a_miss);
+	RUN(new_generation_sees_a_remapped_range);
 	return check.failures ? 1 : 0;
 }

@@ -3,6 +3,7 @@
 #include "check.h"
 #include "hist.h"
 #include "tui_layout.h"
+#include "where.h"
 
 static struct view_row views[3];
 
@@ -152,6 +153,40 @@ static void sparkline_scales_to_its_peak(void)
 	CHECK(!strcmp(out, "=#"), "narrow sparkline '%s' (keeps the newest)", out);
 }
 
+static void where_lines_fit_80_columns(void)
+{
+	static char long_path[] = "/very/long/directory/name/that/goes/on/and/on/libexample.so.1";
+	struct where_mapping m = { .kind = MAPPING_FILE, .path = long_path,
+				   .latency_ns = 1500000 };
+	struct where_file f = { .path = long_path, .majors = 3, .sequential = 1,
+				.random = 1, .heat_shift = 20, .last_offset = 5ULL << 20 };
+	char line[256];
+
+	m.count[FAULT_FILE_READ] = 12345;
+	m.count[FAULT_FILE_CACHED] = 7;
+	f.heat[0] = 2;
+	f.heat[5] = 1;
+	tui_mapping_title(line, sizeof(line));
+	CHECK(strlen(line) <= 80, "mapping title %zu columns", strlen(line));
+	tui_mapping_line(line, sizeof(line), &m);
+	CHECK(strlen(line) <= 80, "mapping line %zu columns: %s", strlen(line), line);
+	CHECK(strstr(line, "...") && strstr(line, "libexample.so.1"), "path end kept: %s", line);
+	CHECK(strstr(line, " 12.3k ") && strstr(line, " 7 ") && strstr(line, "1.5 ms"),
+	      "counts: %s", line);
+	m.path = (char[]){ "" };
+	m.kind = MAPPING_ANON;
+	m.start = 0x7f0000000000;
+	m.end = 0x7f0000001000;
+	tui_mapping_line(line, sizeof(line), &m);
+	CHECK(!strncmp(line, "anon    7f0000000000-7f0000001000", 33), "anon: %s", line);
+	tui_file_title(line, sizeof(line));
+	CHECK(strlen(line) <= 80, "file title %zu columns", strlen(line));
+	tui_file_line(line, sizeof(line), &f, 4096);
+	CHECK(strlen(line) <= 80, "file line %zu columns: %s", strlen(line), line);
+	CHECK(strstr(line, " 3 ") && strstr(line, "12.0KiB") && strstr(line, " 50% ") &&
+	      strstr(line, "@    +"), "file line: %s", line);
+}
+
 int main(void)
 {
 	check.binary = "test_tui_layout";
@@ -161,5 +196,6 @@ int main(void)
 	RUN(histogram_text_lines);
 	RUN(row_without_latency_shows_dashes);
 	RUN(sparkline_scales_to_its_peak);
+	RUN(where_lines_fit_80_columns);
 	return check.failures ? 1 : 0;
 }
