@@ -53,7 +53,7 @@ declare -A ready=(
 	[floor]="floor: attached" [floor_entry]="floor: attached"
 	[floor_perf]="floor: attached" [floor_rss]="floor: attached"
 	[pfwatch]="^pfwatch: backend" [pfwatch_stream]="^pfwatch: backend"
-	[pfwatch_where]="^pfwatch: backend"
+	[pfwatch_where]="^pfwatch: backend" [pfwatch_stacks]="^pfwatch: backend"
 	[bpftrace]="Attaching" [perf_record]="" [perf_trace]=""
 )
 declare -A label=(
@@ -61,7 +61,7 @@ declare -A label=(
 	[floor_perf]="  perf events only"
 	[floor_rss]="floor + rss_stat hook"
 	[pfwatch]="pfwatch (default)" [pfwatch_stream]="pfwatch --min-latency 0"
-	[pfwatch_where]="pfwatch --where"
+	[pfwatch_where]="pfwatch --where" [pfwatch_stacks]="pfwatch --stacks 100"
 	[bpftrace]="bpftrace count by pid" [perf_record]="perf record -c 1 -a"
 	[perf_trace]="perf trace -F all -a"
 )
@@ -74,12 +74,13 @@ run_tool() {
 	pfwatch) exec "$build/pfwatch" -v -i 0 -o "$work/pfwatch.json" ;;
 	pfwatch_stream) exec "$build/pfwatch" -v --min-latency 0 -o "$work/pfwatch_stream.json" >/dev/null ;;
 	pfwatch_where) exec "$build/pfwatch" -v -i 0 --where -o "$work/pfwatch_where.json" >/dev/null ;;
+	pfwatch_stacks) exec "$build/pfwatch" -v -i 0 --stacks 100 -o "$work/pfwatch_stacks.json" >/dev/null ;;
 	bpftrace) exec bpftrace -e 'tracepoint:exceptions:page_fault_user { @[pid] = count(); }' ;;
 	perf_record) exec perf record -q -e page-faults -c 1 -a -o "$work/perf.data" ;;
 	perf_trace) exec perf trace --no-syscalls -F all -a -o /dev/null ;;
 	esac
 }
-tools=(floor floor_entry floor_perf floor_rss pfwatch pfwatch_stream pfwatch_where)
+tools=(floor floor_entry floor_perf floor_rss pfwatch pfwatch_stream pfwatch_where pfwatch_stacks)
 notes=()
 if command -v bpftrace >/dev/null; then tools+=(bpftrace); else notes+=("bpftrace not installed: skipped"); fi
 if perf version >/dev/null 2>&1; then
