@@ -286,6 +286,7 @@ static void write_where(struct json_writer *w, const struct where_table *where)
 		json_begin_object(w);
 		json_field_string(w, "binary", c->binary);
 		json_field_string(w, "function", c->symbol);
+		json_field_string(w, "build_id", c->build_id);
 		write_kinds(w, c->count[0], c->count[1], c->count[2]);
 		json_end_object(w);
 	}

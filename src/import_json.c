@@ -528,6 +528,8 @@ static int read_where_code(struct reader *r, void *table, const json_t *object,
 		return -1;
 	where->nr_code++;
 	return read_owned_string(r, object, "function", at, &c->symbol) ||
+	       read_string_field(r, object, "build_id", at, false, c->build_id,
+				 sizeof(c->build_id)) ||
 	       read_count_field(r, object, "minor", at, false, &c->count[0]) ||
 	       read_count_field(r, object, "major", at, false, &c->count[1]) ||
 	       read_count_field(r, object, "invalid", at, false, &c->count[2]) ? -1 : 0;

@@ -150,6 +150,7 @@ struct session {
 	struct where_table where;	/* --where */
 	struct stack_table stacks;	/* --stacks */
 	double next_export;		/* --export-interval */
+	double poll_period_s;		/* the longest wait for events */
 };
 
 static bool all_pids_gone(const struct options *opts)
@@ -189,15 +190,15 @@ static int export_if_due(struct session *s)
 }
 
 /*
- * How long a monitor loop may wait: until its next output or the deadline,
- * but at most 100 ms, since events arrive without wakeups.
+ * How long a loop may wait: until its next output or the deadline, but at
+ * most one poll period, since events arrive without wakeups.
  */
-static int wait_ms(double now, double next, double deadline)
+static int wait_ms(const struct session *s, double next, double deadline)
 {
-	double wake = deadline && deadline < next ? deadline : next;
+	double now = monotonic_s(), wake = deadline && deadline < next ? deadline : next;
 
-	if (wake > now + 0.1)
-		wake = now + 0.1;
+	if (wake > now + s->poll_period_s)
+		wake = now + s->poll_period_s;
 	return wake > now ? (int)((wake - now) * 1000) + 1 : 0;
 }
 
@@ -229,7 +230,7 @@ static int monitor(struct session *s)
 		double now;
 
 		err = collector_poll(&s->collector,
-				     wait_ms(monotonic_s(), next_table, deadline));
+				     wait_ms(s, next_table, deadline));
 		now = monotonic_s();
 		if (!err && now >= next_table) {
 			err = interval ? print_table(s, interval)
@@ -303,7 +304,7 @@ static int monitor_live(struct session *s, struct live_screen *screen)
 		double now;
 		enum live_action action;
 
-		if (!wait_for_key(wait_ms(monotonic_s(), next_view, deadline), &err))
+		if (!wait_for_key(wait_ms(s, next_view, deadline), &err))
 			break;
 		if (!err)
 			err = collector_poll(&s->collector, 0);
@@ -392,7 +393,7 @@ static int serve_metrics(struct session *s)
 		};
 		double now = monotonic_s();
 
-		if (poll(ready, 2, wait_ms(now, now + 1, deadline)) < 0 && errno != EINTR)
+		if (poll(ready, 2, wait_ms(s, now + 1, deadline)) < 0 && errno != EINTR)
 			err = -errno;
 		if (!err)
 			err = collector_poll(&s->collector, 0);
@@ -426,7 +427,7 @@ static int run_command(struct session *s)
 			kill(pid, stop_signal);
 			stop_signal = 0;
 		}
-		err = collector_poll(&s->collector, 100);
+		err = collector_poll(&s->collector, wait_ms(s, monotonic_s() + 1, 0));
 		if (!err)
 			err = export_if_due(s);
 		if (err) {
@@ -508,6 +509,10 @@ static void describe_run(struct session *s)
 	clock_gettime(CLOCK_REALTIME, &s->run.start_time);
 	s->started = monotonic_s();
 	s->next_export = s->started + s->opts.export_interval_s;
+	/* Faults are placed through /proc/PID/maps: read them before the
+	 * process unmaps or exits. */
+	s->poll_period_s = s->opts.where || s->opts.stack_every || s->opts.stack_majors
+			   ? 0.02 : 0.1;
 	if (s->opts.verbose)
 		fprintf(stderr, "pfwatch: backend %s, entry %s/page_fault_user, kernel %s\n",
 			s->run.backend, s->run.entry_hook, s->run.kernel);

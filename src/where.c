@@ -278,6 +278,7 @@ static void add_page(struct where_table *where, __u32 tgid, __u64 address, int k
 
 struct code_key {
 	const char *binary, *symbol;
+	const char *build_id;		/* "" if none; a rebuilt binary differs */
 };
 
 static bool same_code(const void *table, int entry, const void *key)
@@ -285,14 +286,16 @@ static bool same_code(const void *table, int entry, const void *key)
 	const struct where_code *c = &((const struct where_code *)table)[entry];
 	const struct code_key *k = key;
 
-	return !strcmp(c->binary, k->binary) && !strcmp(c->symbol, k->symbol);
+	return !strcmp(c->binary, k->binary) && !strcmp(c->symbol, k->symbol) &&
+	       !strcmp(c->build_id, k->build_id);
 }
 
 /* The binary and function of a fault's instruction. */
 static struct code_key code_of(struct maps_cache *maps, struct symbolizer *symbols,
 			       const struct fault_record *record)
 {
-	struct code_key key = { "[unknown]", "" };
+	struct code_key key = { "[unknown]", "", "" };
+	const struct binary_symbols *binary;
 	const struct mapping *found;
 	const char *symbol;
 
@@ -303,10 +306,12 @@ static struct code_key code_of(struct maps_cache *maps, struct symbolizer *symbo
 	found = maps_cache_find(maps, (pid_t)record->tgid, record->ip);
 	if (!found)
 		return key;
-	symbol = symbolize(symbols, found, record->ip, NULL);
+	symbol = symbolize(symbols, found, record->ip, &binary);
 	key.binary = found->kind == MAPPING_FILE || found->kind == MAPPING_SPECIAL
 		     ? found->path : "[anon]";
 	key.symbol = symbol ? symbol : "";
+	if (binary)
+		key.build_id = binary->build_id;
 	return key;
 }
 
@@ -329,6 +334,7 @@ static void add_code(struct where_table *where, struct maps_cache *maps,
 		c = &where->code[where->nr_code];
 		c->binary = strdup(key.binary);
 		c->symbol = strdup(key.symbol);
+		snprintf(c->build_id, sizeof(c->build_id), "%s", key.build_id);
 		if (!c->binary || !c->symbol) {
 			free(c->binary);
 			free(c->symbol);

@@ -59,6 +59,7 @@ struct where_page {
 struct where_code {
 	char *binary;			/* "[anon]", "[vdso]", "[kernel]" or a path */
 	char *symbol;			/* "" when the binary has no symbol there */
+	char build_id[41];		/* the binary's GNU build ID, hex, or "" */
 	__u64 count[WHERE_KINDS];
 };
 
