@@ -81,18 +81,20 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Itests/unit $(CFLAGS) $(SANITIZE) $< $(ASAN_OBJS) $(LIBS) -o $@
 
-# The JSON reader under libFuzzer (clang's), with ASan and UBSan.
-FUZZ_SRCS := tests/fuzz/fuzz_import.c $(addprefix src/,import_json.c report.c aggregate.c \
-	hist.c render_text.c view.c tui_layout.c export.c export_json.c export_csv.c \
-	export_prom.c export_folded.c json_writer.c options.c where.c symbols.c proc_maps.c \
-	render_where.c stacks.c)
-$(BUILD)/fuzz/fuzz_import: $(FUZZ_SRCS) $(HEADERS)
+# Fuzz targets (libFuzzer, clang's, with ASan and UBSan): the JSON reader,
+# the /proc/PID/maps parser and the command line.
+FUZZ_TARGETS := fuzz_import fuzz_maps fuzz_options
+FUZZ_LIB := $(addprefix src/,import_json.c report.c aggregate.c hist.c render_text.c view.c \
+	tui_layout.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
+	json_writer.c options.c where.c symbols.c proc_maps.c render_where.c stacks.c)
+FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $(FUZZ_SRCS) -ljansson -lelf -lz -lm -o $@
+		-fno-sanitize-recover=all $< $(FUZZ_LIB) -ljansson -lelf -lz -lm -o $@
 
 # A longer hunt than make test's; new crashes land in build/fuzz/.
-fuzz: $(BUILD)/fuzz/fuzz_import
+fuzz: $(FUZZ_BINS)
 	@tests/fuzz/run.sh $(BUILD) $${FUZZ_SECONDS:-600}
 
 $(BUILD):
@@ -105,7 +107,7 @@ deps:
 # The whole suite: unit tests (plain and ASan/UBSan), then the real binary
 # against tests/faultgen with the kernel's own counters as the oracle, on
 # this host and, under QEMU, on a Debian kernel once per backend.
-test: all $(BUILD)/asan/pfwatch $(UNIT_BINS) $(UNIT_ASAN_BINS) $(BUILD)/fuzz/fuzz_import
+test: all $(BUILD)/asan/pfwatch $(UNIT_BINS) $(UNIT_ASAN_BINS) $(FUZZ_BINS)
 	@tests/run.sh $(BUILD)
 
 # Only the QEMU part: the integration tests on a Debian kernel, per backend.

@@ -124,9 +124,9 @@ build_image() {
 	copy_libs_of "$image" "$stdlib"/lib-dynload/*.so || return 1
 
 	# The project, laid out as in the source tree so the tests run as-is.
-	mkdir -p "$image/pfwatch/tests/fuzz/seeds" "$image/pfwatch/build/asan" &&
+	mkdir -p "$image/pfwatch/tests/fuzz/seeds/import" "$image/pfwatch/build/asan" &&
 	cp "$root_dir/VERSION" "$image/pfwatch/" &&
-	cp "$root_dir"/tests/fuzz/seeds/* "$image/pfwatch/tests/fuzz/seeds/" &&
+	cp "$root_dir"/tests/fuzz/seeds/import/* "$image/pfwatch/tests/fuzz/seeds/import/" &&
 	cp "$root_dir/tests/integration.py" "$root_dir/tests/harness.py" "$image/pfwatch/tests/" &&
 	cp "$build/pfwatch" "$build/faultgen" "$image/pfwatch/build/" &&
 	cp "$build/asan/pfwatch" "$image/pfwatch/build/asan/" || return 1

@@ -371,7 +371,7 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 	opts->interval_s = 1;
 	opts->top = 10;
 	opterr = 0;	/* our own messages, in our own format */
-	optind = 1;
+	optind = 0;	/* 0: glibc starts afresh, even after an earlier parse */
 	if (argc > 1 && !strcmp(argv[1], "serve")) {
 		struct sockaddr_in *loopback = (struct sockaddr_in *)&opts->listen;
 
@@ -469,7 +469,7 @@ enum options_result report_options_parse(struct report_options *opts, int argc,
 	memset(opts, 0, sizeof(*opts));
 	opts->top = 10;
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* 0: glibc starts afresh, even after an earlier parse */
 	while ((opt = getopt_long(argc, argv, "p:c:n:h", report_options, NULL)) != -1) {
 		switch (opt) {
 		case 'h':

@@ -123,6 +123,10 @@ int maps_table_load(struct maps_table *table, FILE *in)
 			loaded.mappings = grown;
 		}
 		err = maps_parse_line(line, &loaded.mappings[loaded.count]);
+		/* The kernel lists mappings in order, apart: searches rely on it. */
+		if (!err && loaded.count &&
+		    loaded.mappings[loaded.count].start < loaded.mappings[loaded.count - 1].end)
+			err = -EINVAL;
 		if (err)
 			break;
 		loaded.count++;

@@ -33,7 +33,8 @@ struct maps_table {
 const char *mapping_kind_name(enum mapping_kind kind);
 /* 0, or -EINVAL for a line that is not a maps line. */
 int maps_parse_line(const char *line, struct mapping *out);
-/* 0, or -errno; on failure @table is left empty. */
+/* 0, or -errno (-EINVAL: a bad line, or mappings out of order or
+ * overlapping); on failure @table is left empty. */
 int maps_table_load(struct maps_table *table, FILE *in);
 int maps_table_read_pid(struct maps_table *table, pid_t pid);
 const struct mapping *maps_table_find(const struct maps_table *table, __u64 addr);

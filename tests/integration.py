@@ -675,7 +675,7 @@ def report_compares_two_files():
 @test
 def report_refuses_bad_files_in_one_line():
     with tempfile.TemporaryDirectory() as tmp:
-        good = os.path.join("tests", "fuzz", "seeds", "segv.json")
+        good = os.path.join("tests", "fuzz", "seeds", "import", "segv.json")
         text = open(good, "rb").read()
         head, tail = text.split(b'"processes"')
         cases = {
