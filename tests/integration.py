@@ -1004,6 +1004,55 @@ def sigint_still_writes_the_file():
         assert not leftovers, f"temporary files left: {leftovers}"
 
 
+def pfwatch_programs():
+    """How many BPF programs with pfwatch's entry program name are loaded."""
+    show = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True)
+    if show.returncode:
+        raise Skip(f"bpftool prog show failed: {show.stderr.strip()}")
+    return sum(1 for line in show.stdout.splitlines()
+               if re.match(r"\d+: .* name page_fault_user\b", line))
+
+
+@test
+def every_stop_signal_detaches_and_writes():
+    need_root()
+    before = pfwatch_programs()
+    seen = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            out = os.path.join(tmp, f"{sig.name}.json")
+            p = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0", "-o", out]),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            # -v's "pfwatch: backend" line comes once the programs are
+            # attached (libbpf's notes on refused backends come first).
+            line = "start"
+            while line and not line.startswith("pfwatch: backend"):
+                line = p.stderr.readline()
+            assert line, f"{sig.name}: pfwatch did not start"
+            time.sleep(0.5)
+            p.send_signal(sig)
+            _, err = p.communicate(timeout=30)
+            assert p.returncode == 0, f"{sig.name}: exit {p.returncode}: {err}"
+            assert json.load(open(out))["processes"], f"{sig.name}: no process in the file"
+            seen.append(sig.name)
+        # SIGPIPE: the reader of the tables goes away (pfwatch | head).
+        out = os.path.join(tmp, "pipe.json")
+        pipe = subprocess.run(["sh", "-c", " ".join(pfwatch_argv(["-b", "-i", "0.2", "-o", out]))
+                               + " | head -n 3 >/dev/null; echo ${PIPESTATUS:-}"],
+                              capture_output=True, text=True, timeout=60)
+        assert pipe.returncode == 0, pipe.stderr
+        assert json.load(open(out))["processes"], "pipe: no process in the file"
+        seen.append("SIGPIPE")
+        leftovers = sorted(set(os.listdir(tmp)) - {f"{n}.json" for n in seen[:3]} - {"pipe.json"})
+        assert not leftovers, f"temporary files left: {leftovers}"
+    # The kernel frees detached programs a moment later.
+    deadline = time.monotonic() + 10
+    while (after := pfwatch_programs()) != before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert after == before, f"{after - before} pfwatch programs still loaded"
+    return ", ".join(seen) + ": exit 0, file written, programs detached"
+
+
 @test
 def duration_stops_the_run():
     need_root()
