@@ -178,6 +178,13 @@ static __always_inline bool task_wanted(struct task_struct *task)
 static __always_inline void slot_init(struct proc_stats *stats,
 				      struct task_struct *task, __u64 start_ns)
 {
+	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid innermost = {};
+
+	/* numbers[level] is the PID the process's own namespace sees. */
+	bpf_core_read(&innermost, sizeof(innermost), &pid->numbers[level]);
+	stats->ns_pid = innermost.nr;
 	stats->start_ns = start_ns;
 	stats->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_probe_read_kernel_str(stats->comm, sizeof(stats->comm),

@@ -90,7 +90,7 @@ static inline __u64 hist_bucket_low(__u32 b)
 
 struct proc_stats {
 	__u32 tgid;		/* 0: slot is free */
-	__u32 pad;
+	__u32 ns_pid;		/* the PID in its own namespace (a container's) */
 	__u64 start_ns;		/* leader's start time: tells PID reuse apart */
 	__u64 cgroup_id;
 	char comm[COMM_LEN];

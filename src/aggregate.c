@@ -116,6 +116,7 @@ int aggregate_update_slot(struct aggregate *agg, __u32 slot,
 		agg->by_slot[slot] = record;
 	}
 	record->cgroup_id = stats->cgroup_id;
+	record->ns_pid = stats->ns_pid;
 	memcpy(record->comm, stats->comm, COMM_LEN);
 	record->comm[COMM_LEN - 1] = '\0';
 	if (slot == OVERFLOW_SLOT)

@@ -37,6 +37,7 @@ struct fault_stats {
 
 struct process_record {
 	__u32 tgid;			/* 0: processes that found no slot */
+	__u32 ns_pid;			/* in its PID namespace; tgid if the host's */
 	__u64 start_ns;
 	__u64 cgroup_id;
 	char comm[COMM_LEN];

@@ -119,6 +119,9 @@ static void write_process(struct json_writer *w, const struct process_record *p)
 {
 	json_begin_object(w);
 	json_field_u64(w, "pid", p->tgid);
+	/* A process in a container: the PID it knows itself by, too. */
+	if (p->ns_pid && p->ns_pid != p->tgid)
+		json_field_u64(w, "ns_pid", p->ns_pid);
 	json_field_string(w, "comm", p->comm);
 	json_field_u64(w, "cgroup_id", p->cgroup_id);
 	json_key(w, "exited");

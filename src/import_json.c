@@ -85,6 +85,20 @@ static int read_string_field(struct reader *r, const json_t *object, const char 
 	return 0;
 }
 
+/* A count field that must fit in 32 bits. */
+static int read_small_count(struct reader *r, const json_t *object, const char *key,
+			    const char *where, __u32 *out)
+{
+	__u64 value;
+
+	if (read_count_field(r, object, key, where, false, &value))
+		return -1;
+	if (value > UINT32_MAX)
+		return fail(r, where, "field \"%s\" is out of range", key);
+	*out = (__u32)value;
+	return 0;
+}
+
 static const json_t *object_field(struct reader *r, const json_t *object,
 				  const char *key, const char *where)
 {
@@ -196,6 +210,8 @@ static int read_process(struct reader *r, struct aggregate *agg,
 	if (!record)
 		return fail(r, where, "out of memory");
 	record->tgid = (__u32)pid;
+	if (read_small_count(r, object, "ns_pid", where, &record->ns_pid))
+		return -1;
 	record->exited = json_is_true(json_object_get(object, "exited"));
 	if (read_string_field(r, object, "comm", where, true, record->comm, COMM_LEN) ||
 	    read_count_field(r, object, "cgroup_id", where, false, &record->cgroup_id) ||
@@ -384,20 +400,6 @@ static int read_diagnostics(struct reader *r, struct imported_run *in,
 				&in->run.streamed_faults) ||
 	       read_count_field(r, diag, "invalid_faults_seen", "diagnostics", false,
 				invalid_seen) ? -1 : 0;
-}
-
-/* A count field that must fit in 32 bits. */
-static int read_small_count(struct reader *r, const json_t *object, const char *key,
-			    const char *where, __u32 *out)
-{
-	__u64 value;
-
-	if (read_count_field(r, object, key, where, false, &value))
-		return -1;
-	if (value > UINT32_MAX)
-		return fail(r, where, "field \"%s\" is out of range", key);
-	*out = (__u32)value;
-	return 0;
 }
 
 /* An owned copy of a string field ("" if absent); -1 when out of memory. */

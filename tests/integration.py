@@ -1004,6 +1004,29 @@ def sigint_still_writes_the_file():
         assert not leftovers, f"temporary files left: {leftovers}"
 
 
+@test
+def namespace_pid_of_a_contained_process():
+    need_root()
+    if not shutil.which("unshare"):
+        raise Skip("unshare (util-linux) is not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "ns.json")
+        r = pfwatch(["-o", out, "--", "unshare", "--pid", "--fork", FAULTGEN, "anon_zero", str(N)])
+        if r.returncode and "unshare" in r.stderr:
+            raise Skip(f"unshare --pid is refused here: {r.stderr.strip()}")
+        assert r.returncode == 0, r.stderr
+        doc = json.load(open(out))
+    gens = [p for p in doc["processes"] if p["comm"] == "faultgen"]
+    assert len(gens) == 1, gens
+    gen = gens[0]
+    assert gen.get("ns_pid") == 1 and gen["pid"] != 1, \
+        f"faultgen: host pid {gen['pid']}, namespace pid {gen.get('ns_pid')}"
+    assert N <= gen["classes"]["anon_zero"] <= N + STARTUP_SLACK["anon_zero"], gen["classes"]
+    host = [p for p in doc["processes"] if p["comm"] == "unshare"]
+    assert host and all("ns_pid" not in p for p in host), host
+    return f"faultgen: host PID {gen['pid']}, PID 1 in its namespace"
+
+
 def pfwatch_programs():
     """How many BPF programs with pfwatch's entry program name are loaded."""
     show = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True)
