@@ -75,11 +75,17 @@ static const char usage_text[] =
 "  pfwatch serve                  metrics for Prometheus on 127.0.0.1:9479\n"
 "  pfwatch report a.json b.json   compare two saved runs\n";
 
+/* One line: "@program: what is wrong (see @program --help)". */
+static void usage_error(const char *program, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", program);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see %s --help)\n", program);
+}
+
 static void bad_option(const char *fmt, const char *arg)
 {
-	fputs("pfwatch: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs(" (see pfwatch --help)\n", stderr);
+	usage_error("pfwatch", fmt, arg);
 }
 
 /* A decimal integer in [min, max], nothing else in the string. */
@@ -432,9 +438,7 @@ static const char report_usage_text[] =
 
 static void bad_report_option(const char *fmt, const char *arg)
 {
-	fputs("pfwatch report: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs(" (see pfwatch report --help)\n", stderr);
+	usage_error("pfwatch report", fmt, arg);
 }
 
 /* A class name sets its bit; a kind name sets those of its classes. */
