@@ -398,15 +398,6 @@ void where_describe(struct maps_cache *maps, struct symbolizer *symbols,
 		snprintf(mapping, mapping_size, "%s", mapping_kind_name(found->kind));
 }
 
-__u64 where_pages_of(const struct where_table *where, __u32 tgid)
-{
-	__u64 pages = 0;
-
-	for (size_t i = 0; i < WHERE_MAX_PAGES; i++)
-		pages += where->pages[i].tgid == tgid;
-	return pages;
-}
-
 __u64 where_mapping_total(const struct where_mapping *m)
 {
 	__u64 all = 0;

@@ -101,8 +101,6 @@ void where_describe(struct maps_cache *maps, struct symbolizer *symbols,
 int where_put_page(struct where_table *where, __u32 tgid, __u64 page,
 		   const __u32 *count);
 
-/* Distinct pages a process faulted (its working set in the window). */
-__u64 where_pages_of(const struct where_table *where, __u32 tgid);
 
 __u64 where_mapping_total(const struct where_mapping *m);
 /* A mapping's faults of one kind (KIND_INVALID includes errors). */

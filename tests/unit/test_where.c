@@ -77,8 +77,12 @@ static void anonymous_mapping_counted_exactly(void)
 		      (unsigned long long)m->latency_ns);
 	}
 	free(order);
-	CHECK(s.where.nr_pages == PAGES && where_pages_of(&s.where, (__u32)getpid()) == PAGES,
-	      "%zu pages", s.where.nr_pages);
+	order = where_rank(&s.where, WHERE_PAGES, &n);
+	CHECK(s.where.nr_pages == PAGES && order && n == PAGES &&
+	      s.where.pages[order[0]].tgid == (__u32)getpid() &&
+	      s.where.pages[order[0]].count[0] == 1,
+	      "%zu pages, %zu ranked", s.where.nr_pages, n);
+	free(order);
 	order = where_rank(&s.where, WHERE_CODE, &n);
 	CHECK(order && n == 1 && !strcmp(s.where.code[order[0]].symbol, "toucher") &&
 	      s.where.code[order[0]].count[0] == PAGES,
