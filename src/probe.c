@@ -58,6 +58,23 @@ static bool ensure_tracefs(void)
 	return !stat(TRACEFS "/events", &st);
 }
 
+/*
+ * The oldest kernel pfwatch runs on: 5.11 brought task storage and
+ * bpf_get_current_task_btf() to tracing programs, which the fault path
+ * keeps its per-thread state in; 5.8 the ring buffer.
+ */
+#define MIN_MAJOR 5
+#define MIN_MINOR 11
+
+static bool kernel_too_old(const char *release)
+{
+	unsigned major = 0, minor = 0;
+
+	if (sscanf(release, "%u.%u", &major, &minor) != 2)
+		return false;	/* unknown: let loading tell */
+	return major < MIN_MAJOR || (major == MIN_MAJOR && minor < MIN_MINOR);
+}
+
 int probe_kernel(struct kernel_features *features)
 {
 	struct utsname uts;
@@ -69,6 +86,11 @@ int probe_kernel(struct kernel_features *features)
 			 uts.release);
 	if (!privileged()) {
 		fprintf(stderr, "pfwatch: loading BPF programs needs root, or CAP_BPF and CAP_PERFMON; run it with sudo\n");
+		return -1;
+	}
+	if (kernel_too_old(features->release)) {
+		fprintf(stderr, "pfwatch: Linux %s is too old: pfwatch needs %d.%d or later (task storage for tracing programs)\n",
+			features->release, MIN_MAJOR, MIN_MINOR);
 		return -1;
 	}
 	if (access(VMLINUX_BTF, R_OK)) {

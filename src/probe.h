@@ -13,7 +13,8 @@ struct kernel_features {
 };
 
 /*
- * Checks privileges, BTF and tracefs (mounting it when it is missing).
+ * Checks privileges, the kernel's version (5.11 at least), BTF and
+ * tracefs (mounting it when it is missing).
  * Returns 0, or prints one line naming the problem and the fix and
  * returns -1.
  */
