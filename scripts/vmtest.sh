@@ -107,11 +107,11 @@ build_image() {
 
 	# What the tests run: pfwatch (plain and ASan), faultgen, python3 with
 	# its standard library, setpriv from util-linux (busybox's cannot
-	# change uid).
+	# change uid), bpftool (to see that a stopped pfwatch left no program).
 	local python
 	python=$(realpath /usr/bin/python3) || return 1
 	copy_with_libs "$image" "$build/pfwatch" "$build/asan/pfwatch" "$build/faultgen" \
-		"$python" /usr/bin/setpriv || return 1
+		"$python" /usr/bin/setpriv "$(realpath "$(command -v bpftool)")" || return 1
 	ln -s "$(basename "$python")" "$image/usr/bin/python3"
 	local stdlib=/usr/lib/$(basename "$python")
 	[ -d "$stdlib" ] || return 1
@@ -177,6 +177,7 @@ read_results() {
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (make deps)"
 [ -x /bin/busybox ] || die "busybox missing (make deps installs busybox-static)"
+command -v bpftool >/dev/null || die "bpftool missing (make deps)"
 for f in "$build/pfwatch" "$build/asan/pfwatch" "$build/faultgen"; do
 	[ -x "$f" ] || die "$f not built (make all build/asan/pfwatch)"
 done

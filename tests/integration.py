@@ -1029,6 +1029,8 @@ def namespace_pid_of_a_contained_process():
 
 def pfwatch_programs():
     """How many BPF programs with pfwatch's entry program name are loaded."""
+    if not shutil.which("bpftool"):
+        raise Skip("bpftool is not installed (make deps): cannot list loaded programs")
     show = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True)
     if show.returncode:
         raise Skip(f"bpftool prog show failed: {show.stderr.strip()}")
