@@ -405,7 +405,7 @@ static __always_inline void emit_invalid(struct task_state *state,
 
 	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	if (!event) {
-		diag_inc(DIAG_RINGBUF_DROPS);
+		diag_inc(DIAG_LOST_INVALID);
 		return;
 	}
 	event->type = EVENT_INVALID_FAULT;
@@ -460,7 +460,7 @@ static __always_inline void stream_stack(struct task_state *state,
 
 	record = bpf_ringbuf_reserve(&events, sizeof(*record), 0);
 	if (!record) {
-		diag_inc(DIAG_RINGBUF_DROPS);
+		diag_inc(DIAG_LOST_STACK);
 		return;
 	}
 	fill_record(&record->fault, state, EVENT_FAULT_STACK, fault_class, latency_ns);
@@ -484,7 +484,7 @@ static __always_inline void stream_fault(struct task_state *state,
 		return;
 	record = bpf_ringbuf_reserve(&events, sizeof(*record), 0);
 	if (!record) {
-		diag_inc(DIAG_RINGBUF_DROPS);
+		diag_inc(DIAG_LOST_FAULT);
 		return;
 	}
 	fill_record(record, state, EVENT_FAULT, fault_class, latency_ns);
@@ -793,7 +793,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 		return 0;
 	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	if (!event) {
-		diag_inc(DIAG_RINGBUF_DROPS);
+		diag_inc(DIAG_LOST_EXIT);
 		return 0;
 	}
 	event->type = EVENT_PROC_EXIT;

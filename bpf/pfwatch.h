@@ -101,11 +101,16 @@ struct proc_stats {
 
 /* Why a fault's class could not be decided, and other counted mishaps. */
 enum diag_counter {
-	DIAG_RINGBUF_DROPS,	/* events lost: ring buffer full */
+	/* Events lost because the ring buffer was full, by what they carried. */
+	DIAG_LOST_EXIT,		/* a process exit */
+	DIAG_LOST_INVALID,	/* an invalid fault's details */
+	DIAG_LOST_FAULT,	/* a --where / --min-latency fault record */
+	DIAG_LOST_STACK,	/* a --stacks fault record with its stack */
 	DIAG_SLOTS_EXHAUSTED,	/* processes accounted to the overflow slot */
 	DIAG_UNRESOLVED,	/* entries that never saw an outcome */
 	DIAG_NO_ENTRY,		/* outcomes without an entry (get_user_pages) */
 	NR_DIAG_COUNTERS,
+	NR_LOST_KINDS = DIAG_LOST_STACK + 1,
 };
 
 enum event_type {

@@ -46,6 +46,27 @@ enum class_kind fault_class_kind(enum fault_class fault_class)
 	return KIND_ERROR;
 }
 
+const char *lost_kind_name(enum diag_counter kind)
+{
+	static const char *const names[NR_LOST_KINDS] = {
+		[DIAG_LOST_EXIT] = "exits",
+		[DIAG_LOST_INVALID] = "invalid_faults",
+		[DIAG_LOST_FAULT] = "fault_records",
+		[DIAG_LOST_STACK] = "stacks",
+	};
+
+	return (unsigned)kind < NR_LOST_KINDS ? names[kind] : "unknown";
+}
+
+__u64 run_lost_events(const struct run_info *run)
+{
+	__u64 lost = 0;
+
+	for (int kind = 0; kind < NR_LOST_KINDS; kind++)
+		lost += run->diag[kind];
+	return lost;
+}
+
 void aggregate_init(struct aggregate *agg)
 {
 	memset(agg, 0, sizeof(*agg));

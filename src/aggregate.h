@@ -81,12 +81,18 @@ struct run_info {
 	char **command;			/* pfwatch -- CMD, else NULL */
 	int exit_status;		/* of CMD, as a shell reports it */
 	__u64 diag[NR_DIAG_COUNTERS];
+	const __u64 *lost_per_cpu;	/* events lost on each CPU, or NULL */
+	unsigned nr_cpus;
 	__u64 streamed_faults;		/* --min-latency records received */
 	const struct where_table *where;	/* --where, else NULL */
 	const struct stack_table *stacks;	/* --stacks, else NULL */
 };
 
 const char *fault_class_name(enum fault_class fault_class);
+/* Events the ring buffer had no room for, all kinds together. */
+__u64 run_lost_events(const struct run_info *run);
+/* A DIAG_LOST_* counter's name in the files: "exits", "fault_records"... */
+const char *lost_kind_name(enum diag_counter kind);
 enum class_kind fault_class_kind(enum fault_class fault_class);
 const char *class_kind_name(enum class_kind kind);
 

@@ -62,7 +62,7 @@ static int write_format(FILE *out, const struct export_target *target,
 			const struct aggregate *agg, const struct run_info *run)
 {
 	switch (target->format) {
-	case FORMAT_CSV: return export_csv(out, agg);
+	case FORMAT_CSV: return export_csv(out, agg, run);
 	case FORMAT_PROM: return export_prom(out, agg, run, false);
 	case FORMAT_FOLDED: return export_folded(out, agg, run);
 	default: return export_json(out, agg, run);

@@ -32,7 +32,7 @@ int export_file(const struct export_target *target, const struct aggregate *agg,
 		const struct run_info *run);
 
 /* The writers, each to a stream; 0, or -1 if a write failed. */
-int export_csv(FILE *out, const struct aggregate *agg);
+int export_csv(FILE *out, const struct aggregate *agg, const struct run_info *run);
 /* @openmetrics: OpenMetrics 1.0 instead of the text format 0.0.4. */
 int export_prom(FILE *out, const struct aggregate *agg, const struct run_info *run,
 		bool openmetrics);

@@ -40,7 +40,7 @@ static int write_process(FILE *out, const struct process_record *p)
 	return 0;
 }
 
-int export_csv(FILE *out, const struct aggregate *agg)
+int export_csv(FILE *out, const struct aggregate *agg, const struct run_info *run)
 {
 	if (fputs("pid,comm,processes,class,kind,count,timed,latency_sum_ns,"
 		  "p50_ns,p90_ns,p99_ns,p999_ns,max_ns\n", out) < 0)
@@ -48,5 +48,9 @@ int export_csv(FILE *out, const struct aggregate *agg)
 	for (size_t i = 0; i < agg->nr_records; i++)
 		if (write_process(out, agg->records[i]))
 			return -1;
+	/* Always there, so a reader sees that it was counted. */
+	if (fprintf(out, ",,,lost_events,diagnostic,%llu,,,,,,,\n",
+		    (unsigned long long)run_lost_events(run)) < 0)
+		return -1;
 	return fflush(out) ? -1 : 0;
 }

@@ -21,8 +21,16 @@ static void frame_name(char *out, const char *comm)
 
 int export_folded(FILE *out, const struct aggregate *agg, const struct run_info *run)
 {
-	if (run->stacks)
-		return stacks_write_folded(out, run->stacks);
+	if (run->stacks) {
+		__u64 lost = run->diag[DIAG_LOST_STACK];
+
+		/* A tower of its own, so a flame graph shows what is missing. */
+		if (stacks_write_folded(out, run->stacks) ||
+		    (lost && fprintf(out, "[lost stack samples] %llu\n",
+				     (unsigned long long)lost) < 0))
+			return -1;
+		return fflush(out) ? -1 : 0;
+	}
 	for (size_t i = 0; i < agg->nr_records; i++) {
 		const struct process_record *p = agg->records[i];
 		char frame[COMM_LEN];

@@ -57,7 +57,19 @@ static void write_diagnostics(struct json_writer *w, const struct run_info *run,
 {
 	json_key(w, "diagnostics");
 	json_begin_object(w);
-	json_field_u64(w, "lost_events", run->diag[DIAG_RINGBUF_DROPS]);
+	json_field_u64(w, "lost_events", run_lost_events(run));
+	json_key(w, "lost");
+	json_begin_object(w);
+	for (int kind = 0; kind < NR_LOST_KINDS; kind++)
+		json_field_u64(w, lost_kind_name(kind), run->diag[kind]);
+	json_end_object(w);
+	if (run->lost_per_cpu) {
+		json_key(w, "lost_per_cpu");
+		json_begin_array(w);
+		for (unsigned cpu = 0; cpu < run->nr_cpus; cpu++)
+			json_u64(w, run->lost_per_cpu[cpu]);
+		json_end_array(w);
+	}
 	json_field_u64(w, "slots_exhausted", run->diag[DIAG_SLOTS_EXHAUSTED]);
 	json_field_u64(w, "unresolved_faults", run->diag[DIAG_UNRESOLVED]);
 	json_field_u64(w, "faults_without_entry", run->diag[DIAG_NO_ENTRY]);

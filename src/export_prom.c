@@ -153,19 +153,41 @@ static int write_histograms(FILE *out, const struct comm_group *groups, size_t n
 	return 0;
 }
 
+/* Lost events by what they carried, and by the CPU that lost them. */
+static int write_lost(FILE *out, const struct run_info *run, bool openmetrics)
+{
+	const char *by_kind = openmetrics ? "pfwatch_lost_events" : "pfwatch_lost_events_total";
+	const char *by_cpu = openmetrics ? "pfwatch_cpu_lost_events"
+					 : "pfwatch_cpu_lost_events_total";
+
+	if (fprintf(out, "# HELP %s Events the ring buffer had no room for, by what they carried.\n"
+		    "# TYPE %s counter\n", by_kind, by_kind) < 0)
+		return -1;
+	for (int kind = 0; kind < NR_LOST_KINDS; kind++)
+		if (fprintf(out, "pfwatch_lost_events_total{kind=\"%s\"} %llu\n",
+			    lost_kind_name(kind), (unsigned long long)run->diag[kind]) < 0)
+			return -1;
+	if (!run->lost_per_cpu)
+		return 0;
+	if (fprintf(out, "# HELP %s Events the ring buffer had no room for, by CPU.\n"
+		    "# TYPE %s counter\n", by_cpu, by_cpu) < 0)
+		return -1;
+	for (unsigned cpu = 0; cpu < run->nr_cpus; cpu++)
+		if (fprintf(out, "pfwatch_cpu_lost_events_total{cpu=\"%u\"} %llu\n", cpu,
+			    (unsigned long long)run->lost_per_cpu[cpu]) < 0)
+			return -1;
+	return 0;
+}
+
 static int write_diagnostics(FILE *out, const struct run_info *run, bool openmetrics)
 {
-	const char *lost = openmetrics ? "pfwatch_lost_events" : "pfwatch_lost_events_total";
 	const char *build = openmetrics ? "pfwatch_build" : "pfwatch_build_info";
 
-	return fprintf(out,
-		       "# HELP %s Events the ring buffer had no room for.\n"
-		       "# TYPE %s counter\n"
-		       "pfwatch_lost_events_total %llu\n"
+	return write_lost(out, run, openmetrics) ||
+	       fprintf(out,
 		       "# HELP %s pfwatch's version and the backend in use.\n"
 		       "# TYPE %s %s\n"
 		       "pfwatch_build_info{version=\"%s\",backend=\"%s\"} 1\n%s",
-		       lost, lost, (unsigned long long)run->diag[DIAG_RINGBUF_DROPS],
 		       build, build, openmetrics ? "info" : "gauge",
 		       PFWATCH_VERSION, run->backend ? run->backend : "",
 		       openmetrics ? "# EOF\n" : "") < 0 ? -1 : 0;

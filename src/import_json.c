@@ -379,6 +379,66 @@ static int read_header(struct reader *r, struct imported_run *in, const json_t *
 	return read_command(r, in, header);
 }
 
+/* The sum of @nr counts; -1 unless it is @total. */
+static int check_sum(struct reader *r, const char *where, const __u64 *counts,
+		     size_t nr, __u64 total)
+{
+	__u64 sum = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		if (counts[i] > total - sum)
+			return fail(r, where, "adds up to more than lost_events (%llu)",
+				    (unsigned long long)total);
+		sum += counts[i];
+	}
+	if (sum != total)
+		return fail(r, where, "adds up to %llu, but lost_events is %llu",
+			    (unsigned long long)sum, (unsigned long long)total);
+	return 0;
+}
+
+/* "lost_events", its breakdown by kind and, if written, by CPU. */
+static int read_lost(struct reader *r, struct imported_run *in, const json_t *diag)
+{
+	const json_t *by_cpu = json_object_get(diag, "lost_per_cpu");
+	const json_t *by_kind, *value;
+	__u64 total;
+	size_t cpu;
+
+	if (read_count_field(r, diag, "lost_events", "diagnostics", false, &total))
+		return -1;
+	if (!total && !json_object_get(diag, "lost"))
+		return 0;
+	by_kind = object_field(r, diag, "lost", "diagnostics");
+	if (!by_kind)
+		return -1;
+	for (int kind = 0; kind < NR_LOST_KINDS; kind++)
+		if (read_count_field(r, by_kind, lost_kind_name(kind), "diagnostics.lost",
+				     false, &in->run.diag[kind]))
+			return -1;
+	if (check_sum(r, "diagnostics.lost", in->run.diag, NR_LOST_KINDS, total))
+		return -1;
+	if (!by_cpu)
+		return 0;
+	if (!json_is_array(by_cpu) || json_array_size(by_cpu) > IMPORT_MAX_CPUS)
+		return fail(r, "diagnostics.lost_per_cpu",
+			    "expected an array of at most %d counts", IMPORT_MAX_CPUS);
+	in->lost_per_cpu = calloc(json_array_size(by_cpu) + 1, sizeof(__u64));
+	if (!in->lost_per_cpu)
+		return fail(r, "diagnostics.lost_per_cpu", "out of memory");
+	json_array_foreach(by_cpu, cpu, value) {
+		char where[64];
+
+		snprintf(where, sizeof(where), "diagnostics.lost_per_cpu[%zu]", cpu);
+		if (read_count(r, value, where, &in->lost_per_cpu[cpu]))
+			return -1;
+	}
+	in->run.lost_per_cpu = in->lost_per_cpu;
+	in->run.nr_cpus = (unsigned)json_array_size(by_cpu);
+	return check_sum(r, "diagnostics.lost_per_cpu", in->lost_per_cpu,
+			 json_array_size(by_cpu), total);
+}
+
 /* @invalid_seen: how many invalid faults there were, listed or not. */
 static int read_diagnostics(struct reader *r, struct imported_run *in,
 			    const json_t *root, __u64 *invalid_seen)
@@ -388,8 +448,7 @@ static int read_diagnostics(struct reader *r, struct imported_run *in,
 
 	if (!diag)
 		return -1;
-	return read_count_field(r, diag, "lost_events", "diagnostics", false,
-				&d[DIAG_RINGBUF_DROPS]) ||
+	return read_lost(r, in, diag) ||
 	       read_count_field(r, diag, "slots_exhausted", "diagnostics", false,
 				&d[DIAG_SLOTS_EXHAUSTED]) ||
 	       read_count_field(r, diag, "unresolved_faults", "diagnostics", false,
@@ -745,5 +804,8 @@ void import_free(struct imported_run *in)
 		stacks_free(&in->stacks);
 	in->run.where = NULL;
 	in->run.stacks = NULL;
+	free(in->lost_per_cpu);
+	in->lost_per_cpu = NULL;
+	in->run.lost_per_cpu = NULL;
 	aggregate_free(&in->agg);
 }

@@ -12,6 +12,8 @@
 
 /* Larger files are refused rather than parsed: memory stays bounded. */
 #define IMPORT_MAX_BYTES (256u << 20)
+/* The kernel's own limit on CPUs (CONFIG_NR_CPUS) is at most this. */
+#define IMPORT_MAX_CPUS 8192
 
 struct imported_run {
 	struct aggregate agg;
@@ -23,6 +25,7 @@ struct imported_run {
 	char **command;			/* NULL-terminated, or NULL */
 	struct where_table where;	/* run.where points here if present */
 	struct stack_table stacks;	/* run.stacks points here if present */
+	__u64 *lost_per_cpu;		/* run.lost_per_cpu points here if present */
 };
 
 /*

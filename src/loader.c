@@ -350,10 +350,19 @@ int tracer_recycle_slot(struct tracer *tracer, __u32 slot, __u32 tgid)
 	return 0;
 }
 
+/* Each CPU's values of one per-CPU counter; 0, or -1 when unreadable. */
+static int read_diag_per_cpu(const struct tracer *tracer, enum diag_counter counter,
+			     __u64 *values)
+{
+	__u32 key = counter;
+
+	return bpf_map_lookup_elem(bpf_map__fd(tracer->skel->maps.diag), &key,
+				   values) ? -1 : 0;
+}
+
 __u64 tracer_diag(const struct tracer *tracer, enum diag_counter counter)
 {
 	int nr_cpus = libbpf_num_possible_cpus();
-	__u32 key = counter;
 	__u64 *values, sum = 0;
 
 	if (nr_cpus <= 0)
@@ -361,10 +370,28 @@ __u64 tracer_diag(const struct tracer *tracer, enum diag_counter counter)
 	values = calloc((size_t)nr_cpus, sizeof(*values));
 	if (!values)
 		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(tracer->skel->maps.diag), &key,
-				 values))
+	if (!read_diag_per_cpu(tracer, counter, values))
 		for (int cpu = 0; cpu < nr_cpus; cpu++)
 			sum += values[cpu];
 	free(values);
 	return sum;
+}
+
+int tracer_lost_per_cpu(const struct tracer *tracer, __u64 *lost, int nr_cpus)
+{
+	__u64 *values = calloc((size_t)nr_cpus, sizeof(*values));
+
+	if (!values)
+		return -ENOMEM;
+	memset(lost, 0, (size_t)nr_cpus * sizeof(*lost));
+	for (int kind = 0; kind < NR_LOST_KINDS; kind++) {
+		if (read_diag_per_cpu(tracer, kind, values)) {
+			free(values);
+			return -errno;
+		}
+		for (int cpu = 0; cpu < nr_cpus; cpu++)
+			lost[cpu] += values[cpu];
+	}
+	free(values);
+	return 0;
 }

@@ -43,5 +43,8 @@ int tracer_events_fd(const struct tracer *tracer);
 int tracer_recycle_slot(struct tracer *tracer, __u32 slot, __u32 tgid);
 /* Sum of a diagnostic counter over all CPUs. */
 __u64 tracer_diag(const struct tracer *tracer, enum diag_counter counter);
+/* Events lost on each of @nr_cpus CPUs (libbpf_num_possible_cpus()), all
+ * kinds together; 0 or -errno. */
+int tracer_lost_per_cpu(const struct tracer *tracer, __u64 *lost, int nr_cpus);
 
 #endif

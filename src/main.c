@@ -10,6 +10,7 @@
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
 #include "aggregate.h"
 #include "collect.h"
 #include "export.h"
@@ -145,6 +146,7 @@ struct session {
 	struct aggregate agg;
 	struct collector collector;
 	struct run_info run;
+	__u64 *lost_per_cpu;		/* run.lost_per_cpu's storage */
 	double started;
 	struct export_target target;	/* -o FILE, if given */
 	struct where_table where;	/* --where */
@@ -170,6 +172,9 @@ static void describe_progress(struct session *s)
 	s->run.elapsed_s = monotonic_s() - s->started;
 	for (int d = 0; d < NR_DIAG_COUNTERS; d++)
 		s->run.diag[d] = tracer_diag(&s->tracer, d);
+	if (s->lost_per_cpu &&
+	    !tracer_lost_per_cpu(&s->tracer, s->lost_per_cpu, (int)s->run.nr_cpus))
+		s->run.lost_per_cpu = s->lost_per_cpu;
 	s->run.streamed_faults = s->collector.streamed;
 }
 
@@ -251,11 +256,20 @@ static int monitor(struct session *s)
 	return err;
 }
 
+static __u64 lost_events_now(const struct tracer *tracer)
+{
+	__u64 lost = 0;
+
+	for (int kind = 0; kind < NR_LOST_KINDS; kind++)
+		lost += tracer_diag(tracer, kind);
+	return lost;
+}
+
 static struct live_status live_status_now(const struct session *s)
 {
 	return (struct live_status){
 		.uptime_s = monotonic_s() - s->started,
-		.lost = tracer_diag(&s->tracer, DIAG_RINGBUF_DROPS),
+		.lost = lost_events_now(&s->tracer),
 	};
 }
 
@@ -502,6 +516,11 @@ static int prepare(struct session *s, struct tracer_config *config)
 
 static void describe_run(struct session *s)
 {
+	int nr_cpus = libbpf_num_possible_cpus();
+
+	/* Without it the outputs give lost events as a total only. */
+	if (nr_cpus > 0 && (s->lost_per_cpu = calloc((size_t)nr_cpus, sizeof(__u64))))
+		s->run.nr_cpus = (unsigned)nr_cpus;
 	s->run.backend = backend_name(s->tracer.backend);
 	s->run.entry_hook = s->tracer.entry_hook;
 	snprintf(s->run.kernel, sizeof(s->run.kernel), "%s", s->features.release);
@@ -605,5 +624,6 @@ int main(int argc, char **argv)
 	tracer_stop(&s.tracer);
 	aggregate_free(&s.agg);
 	close_tables(&s);
+	free(s.lost_per_cpu);
 	return status;
 }

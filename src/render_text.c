@@ -197,11 +197,43 @@ static void print_invalid(FILE *out, const struct aggregate *agg)
 	}
 }
 
+/* Lost events: how many, on which CPUs, and which numbers fall short. */
+void render_lost_events(FILE *out, const struct run_info *run, const char *whose)
+{
+	static const char *const shortfall[NR_LOST_KINDS] = {
+		[DIAG_LOST_EXIT] = "process exits: noticed by polling instead, later",
+		[DIAG_LOST_INVALID] = "invalid faults: missing from the list of invalid faults (their counts are complete)",
+		[DIAG_LOST_FAULT] = "fault records: the where tables and --min-latency lines miss these faults",
+		[DIAG_LOST_STACK] = "stack samples: the folded stacks and the where tables miss these faults",
+	};
+	__u64 lost = run_lost_events(run);
+	unsigned shown = 0;
+
+	if (!lost)
+		return;
+	fprintf(out, "  WARNING: %s%llu events lost, the ring buffer was full", whose,
+		(unsigned long long)lost);
+	for (unsigned cpu = 0; run->lost_per_cpu && cpu < run->nr_cpus; cpu++) {
+		if (!run->lost_per_cpu[cpu])
+			continue;
+		if (shown++ == 8) {
+			fputs(", ...", out);
+			break;
+		}
+		fprintf(out, "%scpu%u %llu", shown == 1 ? " (" : ", ", cpu,
+			(unsigned long long)run->lost_per_cpu[cpu]);
+	}
+	fprintf(out, "%s; fault counts and latency histograms are complete, but:\n",
+		shown ? ")" : "");
+	for (int kind = 0; kind < NR_LOST_KINDS; kind++)
+		if (run->diag[kind])
+			fprintf(out, "    %llu %s\n", (unsigned long long)run->diag[kind],
+				shortfall[kind]);
+}
+
 static void print_diagnostics(FILE *out, const struct run_info *run)
 {
-	if (run->diag[DIAG_RINGBUF_DROPS])
-		fprintf(out, "  WARNING: %llu events lost (ring buffer full): the list of invalid faults and process exits is incomplete; counts are not affected\n",
-			(unsigned long long)run->diag[DIAG_RINGBUF_DROPS]);
+	render_lost_events(out, run, "");
 	if (run->diag[DIAG_SLOTS_EXHAUSTED])
 		fprintf(out, "  WARNING: %llu processes found no free slot and are counted as <other>\n",
 			(unsigned long long)run->diag[DIAG_SLOTS_EXHAUSTED]);

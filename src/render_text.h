@@ -11,6 +11,9 @@ void render_interval(FILE *out, const struct aggregate *agg,
 /* Totals, rates and latency percentiles per class for the whole run. */
 void render_summary(FILE *out, const struct aggregate *agg,
 		    const struct run_info *run, int top);
+/* A warning when events were lost: how many, per CPU, and which of the
+ * run's numbers fall short; @whose prefixes it ("in A, " in a diff). */
+void render_lost_events(FILE *out, const struct run_info *run, const char *whose);
 /* Minor and major latency, one text line per power of two. */
 void render_histogram(FILE *out, const struct fault_stats *stats);
 /* --min-latency: a header, then one line per streamed fault. */

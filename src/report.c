@@ -223,13 +223,8 @@ void report_diff(FILE *out, const struct imported_run *a, const char *name_a,
 		format_ns(cells[2], 16, stats_latency_sum(&totals[1])),
 		change(cells[0], 16, (double)stats_latency_sum(&totals[0]),
 		       (double)stats_latency_sum(&totals[1])));
-	for (int side = 0; side < 2; side++) {
-		__u64 lost = (side ? b : a)->run.diag[DIAG_RINGBUF_DROPS];
-
-		if (lost)
-			fprintf(out, "  WARNING: %s lost %llu events (counts are not affected)\n",
-				side ? "B" : "A", (unsigned long long)lost);
-	}
+	render_lost_events(out, &a->run, "in A, ");
+	render_lost_events(out, &b->run, "in B, ");
 	diff_commands(out, aggs, top);
 	fputc('\n', out);
 	free(totals);

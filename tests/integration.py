@@ -687,6 +687,8 @@ def report_refuses_bad_files_in_one_line():
             "negative.json": (head + b'"processes"' + tail.replace(
                 b'"anon_zero": ', b'"anon_zero": -', 1), ["classes.anon_zero", "non-negative"]),
             "empty.json": (b"", ["byte 0"]),
+            "lost.json": (text.replace(b'"lost_events": 0', b'"lost_events": 5, "lost": {"exits": 2}', 1),
+                          ["diagnostics.lost", "adds up to 2", "lost_events is 5"]),
         }
         for name, (content, words) in cases.items():
             path = os.path.join(tmp, name)
@@ -1027,15 +1029,25 @@ def namespace_pid_of_a_contained_process():
     return f"faultgen: host PID {gen['pid']}, PID 1 in its namespace"
 
 
+def wait_until_attached(proc):
+    """Reads pfwatch -v's stderr up to the line it prints once its programs
+    are attached ("pfwatch: backend B, entry ..."; the notes on backends
+    refused before it start the same way)."""
+    for line in proc.stderr:
+        if re.match(r"pfwatch: backend \S+, entry ", line):
+            return True
+    return False
+
+
 def pfwatch_programs():
-    """How many BPF programs with pfwatch's entry program name are loaded."""
+    """The IDs of the loaded BPF programs named as pfwatch's entry program."""
     if not shutil.which("bpftool"):
         raise Skip("bpftool is not installed (make deps): cannot list loaded programs")
     show = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True)
     if show.returncode:
         raise Skip(f"bpftool prog show failed: {show.stderr.strip()}")
-    return sum(1 for line in show.stdout.splitlines()
-               if re.match(r"\d+: .* name page_fault_user\b", line))
+    return {int(m.group(1)) for line in show.stdout.splitlines()
+            if (m := re.match(r"(\d+): .* name page_fault_user\b", line))}
 
 
 @test
@@ -1048,12 +1060,7 @@ def every_stop_signal_detaches_and_writes():
             out = os.path.join(tmp, f"{sig.name}.json")
             p = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0", "-o", out]),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            # -v's "pfwatch: backend" line comes once the programs are
-            # attached (libbpf's notes on refused backends come first).
-            line = "start"
-            while line and not line.startswith("pfwatch: backend"):
-                line = p.stderr.readline()
-            assert line, f"{sig.name}: pfwatch did not start"
+            assert wait_until_attached(p), f"{sig.name}: pfwatch did not start"
             time.sleep(0.5)
             p.send_signal(sig)
             _, err = p.communicate(timeout=30)
@@ -1072,10 +1079,57 @@ def every_stop_signal_detaches_and_writes():
         assert not leftovers, f"temporary files left: {leftovers}"
     # The kernel frees detached programs a moment later.
     deadline = time.monotonic() + 10
-    while (after := pfwatch_programs()) != before and time.monotonic() < deadline:
+    while (left := pfwatch_programs() - before) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert after == before, f"{after - before} pfwatch programs still loaded"
+    assert not left, f"programs {sorted(left)} still loaded"
     return ", ".join(seen) + ": exit 0, file written, programs detached"
+
+
+@test
+def lost_events_are_counted_and_explained():
+    """A stopped reader lets the ring buffer fill: every lost record is
+    counted, by kind and by CPU, and the where tables plus the lost fault
+    records add up to the faults counted in the kernel."""
+    need_root()
+    n, rounds = 50000, 10	# 20 MiB of 40-byte records against an 8 MiB ring
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "lost.json")
+        p = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0", "--where", "-C", "faultgen",
+                                           "-o", out]),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert wait_until_attached(p), "pfwatch did not start"
+        p.send_signal(signal.SIGSTOP)
+        try:
+            gen = subprocess.Popen([FAULTGEN, "--repeat", str(rounds), "anon_zero", str(n)],
+                                   stdout=subprocess.DEVNULL)
+            _, status, usage = os.wait4(gen.pid, 0)
+            assert status == 0, f"faultgen status {status}"
+        finally:
+            p.send_signal(signal.SIGCONT)
+        time.sleep(1)
+        p.send_signal(signal.SIGINT)
+        summary, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        doc = json.load(open(out))
+    diag = doc["diagnostics"]
+    lost = diag["lost"]
+    assert lost["fault_records"] > 0, f"nothing lost: {diag}"
+    assert diag["lost_events"] == sum(lost.values()), diag
+    assert sum(diag["lost_per_cpu"]) == diag["lost_events"], diag
+    gens = [q for q in doc["processes"] if q["comm"] == "faultgen"]
+    assert len(gens) == 1 and gens[0]["pid"] == gen.pid, gens
+    counted = sum(gens[0]["classes"].values())
+    # The kernel's own count (rusage) against pfwatch's in-kernel counts.
+    assert n * rounds <= counted <= usage.ru_minflt + usage.ru_majflt, \
+        f"pfwatch counted {counted}, rusage {usage.ru_minflt}+{usage.ru_majflt}"
+    where = doc["where"]
+    recorded = where["placed"] + where["unplaced"] + where["untracked"]
+    assert recorded + lost["fault_records"] == counted, \
+        f"where {recorded} + lost {lost['fault_records']} != counted {counted}"
+    text = summary + err
+    assert f"{diag['lost_events']} events lost" in text and "fault records:" in text, text
+    return (f"{lost['fault_records']} of {counted} fault records lost "
+            f"(per CPU {diag['lost_per_cpu']}), {recorded} reached the where tables")
 
 
 @test

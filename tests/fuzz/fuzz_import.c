@@ -18,7 +18,7 @@ static void render_all(FILE *sink, struct imported_run *in)
 	report_one(sink, in, "fuzz", 10);
 	report_diff(sink, in, "a", in, "b", 10);
 	if (export_prom(sink, &in->agg, &in->run, false) ||
-	    export_prom(sink, &in->agg, &in->run, true) || export_csv(sink, &in->agg) ||
+	    export_prom(sink, &in->agg, &in->run, true) || export_csv(sink, &in->agg, &in->run) ||
 	    export_folded(sink, &in->agg, &in->run))
 		abort();
 	report_filter(in, &only_major);
