@@ -1,5 +1,6 @@
 /* pfwatch: entry point and the two run loops (monitor, run a command). */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "export.h"
 #include "loader.h"
 #include "options.h"
+#include "privileges.h"
 #include "probe.h"
 #include "render_text.h"
 #include "render_tui.h"
@@ -121,7 +123,7 @@ static int check_output(const char *path)
 
 	if (!copy)
 		return -1;
-	if (access(dirname(copy), W_OK))
+	if (faccessat(AT_FDCWD, dirname(copy), W_OK, AT_EACCESS))
 		err = errno;
 	else if (!stat(path, &st) && S_ISDIR(st.st_mode))
 		err = EISDIR;
@@ -129,6 +131,31 @@ static int check_output(const char *path)
 	if (err)
 		fprintf(stderr, "pfwatch: cannot write %s: %s\n", path, strerror(err));
 	return err ? -1 : 0;
+}
+
+/* --user: the output is checked as the user who will write it. */
+static int check_output_as(const char *path, const char *user)
+{
+	uid_t uid, euid = geteuid();
+	gid_t gid, egid = getegid();
+	int err;
+
+	if (!user)
+		return check_output(path);
+	if (privileges_find_user(user, &uid, &gid))
+		return -1;
+	if (setegid(gid) || seteuid(uid)) {
+		fprintf(stderr, "pfwatch: --user %s: cannot switch to it: %s\n", user,
+			strerror(errno));
+		return -1;
+	}
+	err = check_output(path);
+	if (seteuid(euid) || setegid(egid)) {
+		fprintf(stderr, "pfwatch: --user %s: cannot switch back from it: %s\n",
+			user, strerror(errno));
+		return -1;
+	}
+	return err;
 }
 
 /* The live screen needs a person at a terminal and a periodic view. */
@@ -154,6 +181,21 @@ struct session {
 	double next_export;		/* --export-interval */
 	double poll_period_s;		/* the longest wait for events */
 };
+
+/* Once attached: only what reading and writing need from here on. */
+static int drop_privileges(const struct session *s)
+{
+	const struct options *o = &s->opts;
+	struct privilege_plan plan = {
+		.user = o->user,
+		.read_maps = o->where || o->stack_every || o->stack_majors ||
+			     o->stream_faults,
+		.write_anywhere = o->output_path != NULL,
+		.signal_command = o->command != NULL,
+	};
+
+	return privileges_drop(&plan, o->verbose);
+}
 
 static bool all_pids_gone(const struct options *opts)
 {
@@ -400,6 +442,10 @@ static int serve_metrics(struct session *s)
 		return -EXIT_USAGE;
 	}
 	fprintf(stderr, "pfwatch: serving http://%s/metrics\n", where);
+	if (drop_privileges(s)) {
+		serve_stop(server);
+		return -EXIT_USAGE;
+	}
 	while (!stop_signal && !err) {
 		struct pollfd ready[] = {
 			{ .fd = serve_fd(server), .events = POLLIN },
@@ -435,6 +481,12 @@ static int run_command(struct session *s)
 
 	if (pid < 0)
 		return -EXIT_USAGE;
+	/* The command was forked with pfwatch's own privileges. */
+	if (drop_privileges(s)) {
+		kill(pid, SIGTERM);
+		command_reap(pid, true, &s->run.exit_status, &usage);
+		return -EXIT_USAGE;
+	}
 	while (!command_reap(pid, false, &s->run.exit_status, &usage)) {
 		/* Ctrl-C reaches the command itself; SIGTERM is passed on. */
 		if (stop_signal == SIGTERM || stop_signal == SIGHUP) {
@@ -483,8 +535,15 @@ static int prepare(struct session *s, struct tracer_config *config)
 {
 	if (check_pids(&s->opts))
 		return -1;
-	if (s->opts.output_path && check_output(s->opts.output_path))
+	if (s->opts.output_path && check_output_as(s->opts.output_path, s->opts.user))
 		return -1;
+	if (s->opts.user && !s->opts.output_path) {
+		uid_t uid;
+		gid_t gid;
+
+		if (privileges_find_user(s->opts.user, &uid, &gid))
+			return -1;
+	}
 	s->target = export_target_for(s->opts.output_path ? s->opts.output_path : "",
 				      s->opts.output_format);
 	if (s->opts.cgroup_path &&
@@ -607,6 +666,8 @@ int main(int argc, char **argv)
 		err = run_command(&s);
 	else if (s.opts.serve)
 		err = serve_metrics(&s);
+	else if (drop_privileges(&s))
+		err = -EXIT_USAGE;
 	else if (wants_live_view(&s.opts))
 		err = monitor_terminal(&s);
 	else

@@ -58,9 +58,12 @@ static const char usage_text[] =
 "      --listen [ADDR:]PORT where to listen (default 127.0.0.1:9479; an\n"
 "                           IPv6 address goes in brackets: [::1]:9479)\n"
 "\n"
-"Kernel side:\n"
+"Kernel side and privileges:\n"
 "      --backend NAME       auto (default), fexit, kprobe or perf: how a\n"
 "                           fault's outcome is seen (see pfwatch(8))\n"
+"      --user USER          once the programs are attached, go on as USER\n"
+"                           (files are then written as USER); capabilities\n"
+"                           other than those reading needs are always dropped\n"
 "\n"
 "  -h, --help               this text\n"
 "  -V, --version            version\n"
@@ -202,7 +205,7 @@ const char *backend_name(enum backend backend)
 
 enum long_only {
 	OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY, OPT_NO_COLOR, OPT_FORMAT,
-	OPT_EXPORT_INTERVAL, OPT_LISTEN, OPT_STACKS,
+	OPT_EXPORT_INTERVAL, OPT_LISTEN, OPT_STACKS, OPT_USER,
 };
 
 static const struct option long_options[] = {
@@ -223,6 +226,7 @@ static const struct option long_options[] = {
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "where", no_argument, NULL, 'w' },
 	{ "stacks", required_argument, NULL, OPT_STACKS },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -339,6 +343,13 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 			return false;
 		}
 		opts->stack_every = (unsigned)number;
+		return true;
+	case OPT_USER:
+		if (!arg[0]) {
+			bad_option("--user: %sthe user name is empty", "");
+			return false;
+		}
+		opts->user = arg;
 		return true;
 	case 'v':
 		opts->verbose = true;

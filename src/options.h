@@ -34,6 +34,7 @@ struct options {
 	bool no_color;
 	char **command;			/* pfwatch -- CMD ARGS: NULL-terminated */
 	bool serve;			/* pfwatch serve: /metrics over HTTP */
+	const char *user;		/* --user: who to be after loading */
 	struct sockaddr_storage listen;	/* --listen, loopback by default */
 };
 

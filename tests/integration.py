@@ -1132,6 +1132,78 @@ def lost_events_are_counted_and_explained():
             f"(per CPU {diag['lost_per_cpu']}), {recorded} reached the where tables")
 
 
+def proc_status(pid):
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = value.split()
+    return fields
+
+
+CAP_SETUID, CAP_SYS_MODULE, CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF = 7, 16, 21, 38, 39
+
+
+@test
+def privileges_are_dropped_once_attached():
+    """After attaching, pfwatch keeps CAP_BPF and what reading needs, and
+    with --user goes on as that user, who then writes the file; --where
+    still places a root process's faults."""
+    need_root()
+    import pwd
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        raise Skip("no user 'nobody' on this system")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o777)
+        out = os.path.join(tmp, "priv.json")
+        p = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0", "--where", "--user", "nobody",
+                                           "-o", out]),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        dropped = next((line for line in p.stderr
+                        if line.startswith("pfwatch: privileges dropped")), None)
+        assert dropped, "pfwatch did not say it dropped its privileges"
+        status = proc_status(p.pid)
+        gen = subprocess.run([FAULTGEN, "--linger-ms", "400", "anon_zero", str(N)],
+                             capture_output=True, text=True)
+        assert gen.returncode == 0, gen.stderr
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+        assert p.returncode == 0, err
+        owner = os.stat(out).st_uid
+        doc = json.load(open(out))
+        plain = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0", "-d", "3"]),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert any(line.startswith("pfwatch: privileges dropped") for line in plain.stderr)
+        root_status = proc_status(plain.pid)
+        plain.wait(timeout=30)
+    assert {int(x) for x in status["Uid"] + status["Gid"]} == {nobody.pw_uid, nobody.pw_gid}, status["Uid"]
+    assert owner == nobody.pw_uid, f"file owned by uid {owner}"
+    for st in (status, root_status):
+        eff, bnd = int(st["CapEff"][0], 16), int(st["CapBnd"][0], 16)
+        for cap in (CAP_SETUID, CAP_SYS_MODULE, CAP_SYS_ADMIN, CAP_PERFMON):
+            assert not eff & (1 << cap) and not bnd & (1 << cap), f"cap {cap} kept: {st['CapEff']}"
+        assert eff & (1 << CAP_BPF) and st["NoNewPrivs"] == ["1"], st
+    assert root_status["Uid"][0] == "0", root_status["Uid"]
+    start = int(re.search(r"region=(0x[0-9a-f]+)", gen.stdout).group(1), 16)
+    ours = [m for m in doc["where"]["mappings"]
+            if int(m["start"], 16) <= start < int(m["end"], 16)]
+    assert len(ours) == 1 and ours[0]["classes"] == {"anon_zero": N}, ours
+    return (f"as nobody: CapEff {status['CapEff'][0]}, file owned by {owner}; as root: "
+            f"CapEff {root_status['CapEff'][0]}; faultgen's region placed, anon_zero {N}")
+
+
+@test
+def user_that_does_not_exist_is_refused():
+    r = subprocess.run(pfwatch_argv(["--user", "no-such-user-here", "-d", "1", "-b"]),
+                       capture_output=True, text=True)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and lines == ["pfwatch: --user no-such-user-here: no such user"], \
+        (r.returncode, lines)
+
+
 @test
 def duration_stops_the_run():
     need_root()
