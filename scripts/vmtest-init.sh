@@ -12,6 +12,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t securityfs securityfs /sys/kernel/security	# lockdown's state
 ifconfig lo 127.0.0.1 up	# pfwatch serve listens on loopback
 echo "VMTEST-BOOTED $(uname -r)" >"$report"
 
@@ -31,13 +32,15 @@ failed=0
 cd /pfwatch || exit 1
 for backend in $backends; do
 	echo "VMTEST-BEGIN $backend" >"$report"
-	expect=$backend
+	expect=$backend only=""
 	[ "$backend" = auto ] && expect=$expect_auto
-	PFWATCH_BACKEND=$backend PFWATCH_EXPECT_BACKEND=$expect \
+	# The locked-down boot: pfwatch's own choice, and only the lockdown test.
+	[ "$backend" = lockdown ] && backend="" expect="" only=lockdown
+	PFWATCH_BACKEND=$backend PFWATCH_EXPECT_BACKEND=$expect PFWATCH_ONLY=$only \
 		python3 -S tests/integration.py build >"$report" 2>&1
 	status=$?
 	[ $status -eq 0 ] || failed=1
-	echo "VMTEST-END $backend $status" >"$report"
+	echo "VMTEST-END ${backend:-lockdown} $status" >"$report"
 done
 if [ $failed -ne 0 ]; then
 	echo "VMTEST-DMESG-BEGIN" >"$report"

@@ -11,8 +11,9 @@
 #   VMTEST_BACKENDS  default "fexit kprobe perf auto"
 #   VMTEST_TIMEOUT   seconds one boot may take (default 1200)
 #
-# Prints PASS/FAIL lines for tests/run.sh to count, then a matrix of
-# kernel x backend. A VM that does not boot or does not finish is a FAIL.
+# A second boot per kernel, with lockdown=confidentiality, runs the
+# lockdown test alone. Prints PASS/FAIL lines for tests/run.sh to count,
+# then a matrix of kernel x backend. A VM that does not boot or does not finish is a FAIL.
 set -u
 build=$(realpath "${1:-build}")
 root_dir=$(realpath "$(dirname "$0")/..")
@@ -135,19 +136,20 @@ build_image() {
 }
 
 # Boot one kernel; the init script writes results on the second serial port.
+# $4: the backends to run; $5: more kernel parameters.
 boot() {
-	local kernel_dir=$1 image=$2 out=$3 kver
+	local kernel_dir=$1 image=$2 out=$3 run=$4 extra=${5:-} kver
 	kver=$(ls "$kernel_dir/lib/modules")
 	timeout "$timeout_s" qemu-system-x86_64 -m 2048 -smp 2 -nic none \
 		-display none -monitor none -no-reboot \
 		-serial "file:$out/console.log" -serial "file:$out/results.log" \
 		-kernel "$kernel_dir/boot/vmlinuz-$kver" -initrd "$image.cpio" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=4 zram.num_devices=2 pfwatch.backends=$(tr ' ' , <<<"$backends") pfwatch.expect_auto=fexit"
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 zram.num_devices=2 pfwatch.backends=$(tr ' ' , <<<"$run") pfwatch.expect_auto=fexit $extra"
 }
 
 # Turn the VM's report into PASS/FAIL lines named vm/KERNEL/BACKEND/TEST.
 read_results() {
-	local kver=$1 log=$2 backend=""
+	local kver=$1 log=$2 run=$3 backend=""
 	local -A ended=()
 	while IFS= read -r line; do
 		line=${line%$'\r'}
@@ -162,7 +164,7 @@ read_results() {
 			[ -n "$backend" ] && fail "vm/$kver/$backend/${line#* integration/}" ;;
 		esac
 	done <"$log"
-	for backend in $backends; do
+	for backend in $run; do
 		if [ -z "${ended[$backend]+x}" ]; then
 			fail "vm/$kver/$backend: did not finish (console: $work/$kver/console.log)"
 			matrix+=("$kver|$backend|FAIL (did not finish)")
@@ -192,26 +194,32 @@ for package in $kernels; do
 	out=$work/$kver
 	rm -rf "$out" && mkdir -p "$out" || die "cannot create $out"
 	build_image "$kernel_dir" "$work/image-$kver" || die "cannot build the initramfs for $kver"
-	echo "vmtest: booting $kver ($package) under qemu, backends: $backends"
-	start=$SECONDS
-	boot "$kernel_dir" "$work/image-$kver" "$out"
-	qemu_status=$?
-	echo "vmtest: $kver finished in $((SECONDS - start)) s (qemu exit $qemu_status)"
-	if ! grep -q '^VMTEST-BOOTED' "$out/results.log" 2>/dev/null; then
-		fail "vm/$kver: the VM did not boot; its console: $out/console.log"
-		tail -n 20 "$out/console.log" 2>/dev/null | sed 's/^/  console: /'
-		matrix+=("$kver|-|FAIL (no boot)")
-		continue
-	fi
-	read_results "$kver" "$out/results.log"
-	if grep -q '^VMTEST-DMESG-BEGIN' "$out/results.log"; then
-		sed -n '/^VMTEST-DMESG-BEGIN/,/^VMTEST-DMESG-END/p' "$out/results.log" \
-			>"$out/dmesg.txt"
-		echo "vmtest: $kver dmesg kept in $out/dmesg.txt"
-	fi
-	if [ "$qemu_status" -eq 124 ]; then
-		fail "vm/$kver: timed out after $timeout_s s"
-	fi
+	# The backends, then a second boot locked down (lockdown=confidentiality
+	# forbids BPF reading kernel memory), where pfwatch must say so.
+	for pass in "$backends|" "lockdown|lockdown=confidentiality"; do
+		IFS='|' read -r run extra <<<"$pass"
+		rm -f "$out/results.log" "$out/console.log"
+		echo "vmtest: booting $kver ($package) under qemu, backends: $run"
+		start=$SECONDS
+		boot "$kernel_dir" "$work/image-$kver" "$out" "$run" "$extra"
+		qemu_status=$?
+		echo "vmtest: $kver finished in $((SECONDS - start)) s (qemu exit $qemu_status)"
+		if ! grep -q '^VMTEST-BOOTED' "$out/results.log" 2>/dev/null; then
+			fail "vm/$kver: the VM did not boot; its console: $out/console.log"
+			tail -n 20 "$out/console.log" 2>/dev/null | sed 's/^/  console: /'
+			matrix+=("$kver|$run|FAIL (no boot)")
+			continue
+		fi
+		read_results "$kver" "$out/results.log" "$run"
+		if grep -q '^VMTEST-DMESG-BEGIN' "$out/results.log"; then
+			sed -n '/^VMTEST-DMESG-BEGIN/,/^VMTEST-DMESG-END/p' "$out/results.log" \
+				>"$out/dmesg-${run// /-}.txt"
+			echo "vmtest: $kver dmesg kept in $out/dmesg-${run// /-}.txt"
+		fi
+		if [ "$qemu_status" -eq 124 ]; then
+			fail "vm/$kver: timed out after $timeout_s s"
+		fi
+	done
 done
 
 {

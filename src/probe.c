@@ -21,6 +21,7 @@
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 #define TRACEFS "/sys/kernel/tracing"
+#define LOCKDOWN "/sys/kernel/security/lockdown"
 
 static bool has_capability(int cap)
 {
@@ -66,6 +67,32 @@ static bool ensure_tracefs(void)
 #define MIN_MAJOR 5
 #define MIN_MINOR 11
 
+/*
+ * Lockdown's confidentiality mode forbids BPF programs to read kernel
+ * memory (and kprobes, perf and tracefs); integrity mode leaves pfwatch
+ * what it needs. Without securityfs the state is unknown: loading tells.
+ */
+static bool locked_down_confidential(void)
+{
+	FILE *file = fopen(LOCKDOWN, "re");
+	char line[128] = "";
+
+	if (!file)
+		return false;
+	if (!fgets(line, sizeof(line), file))
+		line[0] = '\0';
+	fclose(file);
+	return strstr(line, "[confidentiality]") != NULL;
+}
+
+/* The classic tracepoint, for kernels whose BTF lacks its tp_btf type. */
+static bool tracepoint_exists(void)
+{
+	struct stat st;
+
+	return !stat(TRACEFS "/events/exceptions/page_fault_user", &st);
+}
+
 static bool kernel_too_old(const char *release)
 {
 	unsigned major = 0, minor = 0;
@@ -93,6 +120,11 @@ int probe_kernel(struct kernel_features *features)
 			features->release, MIN_MAJOR, MIN_MINOR);
 		return -1;
 	}
+	if (locked_down_confidential()) {
+		fprintf(stderr, "pfwatch: the kernel is locked down for confidentiality (%s): BPF programs may not read kernel memory, which pfwatch's must; boot without lockdown=confidentiality\n",
+			LOCKDOWN);
+		return -1;
+	}
 	if (access(VMLINUX_BTF, R_OK)) {
 		fprintf(stderr, "pfwatch: %s is missing: this kernel (%s) was built without CONFIG_DEBUG_INFO_BTF, which pfwatch needs; use a distribution kernel or rebuild with BTF\n",
 			VMLINUX_BTF, features->release);
@@ -115,6 +147,10 @@ int probe_kernel(struct kernel_features *features)
 	if (!features->btf_tracepoints && !features->tracefs) {
 		fprintf(stderr, "pfwatch: tracefs is not mounted at %s and cannot be mounted; mount it (mount -t tracefs tracefs %s) and retry\n",
 			TRACEFS, TRACEFS);
+		return -1;
+	}
+	if (!features->btf_tracepoints && !tracepoint_exists()) {
+		fprintf(stderr, "pfwatch: this kernel has no exceptions:page_fault_user tracepoint (x86 only, with CONFIG_TRACING), where pfwatch sees faults begin\n");
 		return -1;
 	}
 	return 0;

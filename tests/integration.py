@@ -1205,6 +1205,57 @@ def user_that_does_not_exist_is_refused():
 
 
 @test
+def kernel_lockdown_is_named():
+    """The VM run boots once with lockdown=confidentiality for this test."""
+    need_root()
+    try:
+        state = open("/sys/kernel/security/lockdown").read().strip()
+    except OSError as e:
+        raise Skip(f"no lockdown state to read ({e.strerror}): securityfs or the lockdown LSM is missing")
+    if "[confidentiality]" not in state:
+        raise Skip(f"this kernel is not locked down for confidentiality ({state}); "
+                   "the VM run boots one that is")
+    r = subprocess.run(pfwatch_argv(["-d", "1", "-b"]), capture_output=True, text=True)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "locked down for confidentiality" in lines[0], \
+        (r.returncode, lines)
+    return lines[0]
+
+
+@test
+def every_error_message_is_documented():
+    """Each message pfwatch writes to stderr (from src/) is in docs/errors.md."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    src, doc = os.path.join(root, "src"), os.path.join(root, "docs", "errors.md")
+    if not os.path.isdir(src) or not os.path.exists(doc):
+        raise Skip("no source tree here (src/ and docs/errors.md)")
+    documented = open(doc).read()
+    call = re.compile(r'(?:fprintf\(stderr,\s*|fputs\(|bad_option\(|bad_report_option\(|'
+                      r'fail\([^,]*,[^,"]*,\s*(?:\w+\s*\?\s*)?)((?:"(?:[^"\\]|\\.)*"\s*)+)')
+    missing, checked = [], 0
+    for name in sorted(os.listdir(src)):
+        if not name.endswith(".c"):
+            continue
+        text = open(os.path.join(src, name)).read()
+        for m in call.finditer(text):
+            literal = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))
+            literal = literal.replace("\\n", "").replace('\\"', '"')
+            if literal.startswith("#") or ("pfwatch" not in literal and name not in (
+                    "options.c", "import_json.c")):
+                continue	# output, not a message
+            for piece in re.split(r"%[-.*0-9]*(?:ll|z)?[sdu]", literal):
+                piece = piece.strip(" :'").removeprefix("pfwatch: ").removeprefix("pfwatch report: ")
+                if len(piece) >= 12:
+                    checked += 1
+                    if piece not in documented:
+                        line = text[:m.start()].count("\n") + 1
+                        missing.append(f"{name}:{line}: {piece!r}")
+    assert checked > 50, f"only {checked} message pieces found: is the pattern stale?"
+    assert not missing, "not in docs/errors.md:\n  " + "\n  ".join(missing)
+    return f"{checked} message pieces, all documented"
+
+
+@test
 def duration_stops_the_run():
     need_root()
     start = time.monotonic()
