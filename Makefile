@@ -31,7 +31,7 @@ UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_ag
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
-.PHONY: all clean deps test vmtest bench fuzz install uninstall vmlinux
+.PHONY: all clean deps test vmtest soak bench fuzz install uninstall vmlinux
 
 all: $(BUILD)/pfwatch $(BUILD)/faultgen $(BUILD)/faultstorm $(BUILD)/floor
 
@@ -109,6 +109,10 @@ deps:
 # this host and, under QEMU, on a Debian kernel once per backend.
 test: all $(BUILD)/asan/pfwatch $(UNIT_BINS) $(UNIT_ASAN_BINS) $(FUZZ_BINS)
 	@tests/run.sh $(BUILD)
+
+# Ten minutes of thrashing and a fork storm under pfwatch (SOAK_SECONDS).
+soak: all
+	@python3 tests/soak.py $(BUILD) $${SOAK_SECONDS:-600}
 
 # Only the QEMU part: the integration tests on a Debian kernel, per backend.
 vmtest: all $(BUILD)/asan/pfwatch

@@ -80,6 +80,10 @@ build_image() {
 	rm -rf "$image" && mkdir -p "$image"/{bin,dev,proc,sys,tmp,etc} || return 1
 	install -m 0755 /bin/busybox "$image/bin/busybox" &&
 	install -m 0755 "$root_dir/scripts/vmtest-init.sh" "$image/init" || return 1
+	# Accounts for --user nobody.
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+		>"$image/etc/passwd" &&
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$image/etc/group" || return 1
 
 	# The modules /init loads (those the kernel has not built in),
 	# uncompressed for busybox's modprobe; depmod runs at boot.

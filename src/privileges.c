@@ -22,8 +22,12 @@ int privileges_find_user(const char *user, uid_t *uid, gid_t *gid)
 	errno = 0;
 	entry = getpwnam(user);
 	if (!entry) {
+		/* Not found may come with any of these (getpwnam(3)). */
+		bool absent = !errno || errno == ENOENT || errno == ESRCH ||
+			      errno == EBADF || errno == EPERM;
+
 		fprintf(stderr, "pfwatch: --user %s: %s\n", user,
-			errno ? strerror(errno) : "no such user");
+			absent ? "no such user" : strerror(errno));
 		return -1;
 	}
 	*uid = entry->pw_uid;

@@ -4,8 +4,9 @@ Each test prints one line: "PASS suite/name", "FAIL suite/name: why" or
 "SKIP suite/name: why". A test fails by an assertion or by crashing, and
 skips by raising Skip with the reason.
 
-PFWATCH_ONLY=WORD runs only the tests whose name contains WORD (a local
-shortcut; the suite as a whole never sets it).
+PFWATCH_ONLY=WORD runs only the tests whose name contains WORD: a local
+shortcut, and the VM's locked-down boot, which runs the lockdown test
+alone.
 """
 import os
 
