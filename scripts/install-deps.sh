@@ -6,10 +6,11 @@ set -eu
 # tmux: the live view's tests drive pfwatch in a real terminal.
 # prometheus: promtool checks the .prom export; the server scrapes serve.
 # libjansson-dev: pfwatch report reads JSON with it; libmicrohttpd-dev:
-# pfwatch serve answers HTTP with it.
+# pfwatch serve answers HTTP with it. valgrind: the suite runs pfwatch
+# under it too.
 packages="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libncurses-dev pkg-config
 	libjansson-dev libmicrohttpd-dev python3 util-linux bc qemu-system-x86 busybox-static bpftrace tmux
-	prometheus"
+	prometheus valgrind"
 . /etc/os-release
 case "${ID:-}" in
 ubuntu)	packages="$packages linux-tools-common linux-tools-generic" ;;

@@ -1256,6 +1256,106 @@ def every_error_message_is_documented():
 
 
 @test
+def exec_renames_the_process_and_keeps_its_counts():
+    """sh faults, then execs faultgen: one record, named by the new
+    program, holding the faults of both, as the kernel's rusage does."""
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "exec.json")
+        r = pfwatch(["-o", out, "--", "sh", "-c", f"exec {FAULTGEN} anon_zero {N}"])
+        assert r.returncode == 0, r.stderr
+        doc = json.load(open(out))
+    rec = command_record(doc)
+    assert rec["comm"] == "faultgen", f"the exec'd process is named {rec['comm']!r}"
+    kernel = rec["rusage"]["minflt"] + rec["rusage"]["majflt"]
+    counted = sum(rec["classes"].values())
+    assert kernel - GUP_SLACK <= counted <= kernel, f"pfwatch {counted}, rusage {kernel}"
+    assert not [p for p in doc["processes"] if p["pid"] == rec["pid"] and p is not rec]
+    return f"pid {rec['pid']}: sh then faultgen, {counted} faults (rusage {kernel})"
+
+
+@test
+def reused_pid_is_a_new_process():
+    """Two processes given the same PID (through ns_last_pid) are two
+    records, each with its own counts."""
+    need_root()
+    last_pid = "/proc/sys/kernel/ns_last_pid"
+    if not os.access(last_pid, os.W_OK):
+        raise Skip(f"{last_pid} is not writable here")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "reuse.json")
+        p = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0", "-C", "faultgen", "-o", out]),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert wait_until_attached(p), "pfwatch did not start"
+        for _ in range(20):	# another fork may take the PID first
+            first = subprocess.Popen([FAULTGEN, "anon_zero", str(N)], stdout=subprocess.DEVNULL)
+            first.wait()
+            with open(last_pid, "w") as f:
+                f.write(str(first.pid - 1))
+            second = subprocess.Popen([FAULTGEN, "anon_zero", str(2 * N)],
+                                      stdout=subprocess.DEVNULL)
+            second.wait()
+            if second.pid == first.pid:
+                pid = first.pid
+                break
+        else:
+            p.kill()
+            raise Skip("could not get a PID reused (a busy system took it first)")
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+        assert p.returncode == 0 and first.returncode == second.returncode == 0, err
+        doc = json.load(open(out))
+    same = sorted((rec["classes"]["anon_zero"] for rec in doc["processes"] if rec["pid"] == pid))
+    assert len(same) == 2, f"{len(same)} records for PID {pid}: {same}"
+    assert N <= same[0] <= N + STARTUP_SLACK["anon_zero"] < 2 * N <= same[1] \
+        <= 2 * N + STARTUP_SLACK["anon_zero"], same
+    return f"PID {pid} twice: anon_zero {same[0]}, then {same[1]}"
+
+
+@test
+def output_replaces_a_planted_link_without_following_it():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        victim = os.path.join(tmp, "victim")
+        with open(victim, "w") as f:
+            f.write("keep me\n")
+        out = os.path.join(tmp, "out.json")
+        os.symlink(victim, out)
+        r = pfwatch(["-b", "-i", "0", "-d", "1", "-o", out])
+        assert r.returncode == 0, r.stderr
+        assert open(victim).read() == "keep me\n", "the link's target was written"
+        st = os.lstat(out)
+        assert not os.path.islink(out) and oct(st.st_mode & 0o777) == "0o644", oct(st.st_mode)
+        assert json.load(open(out))["processes"]
+        assert sorted(os.listdir(tmp)) == ["out.json", "victim"], os.listdir(tmp)
+
+
+@test
+def valgrind_finds_nothing():
+    """pfwatch with --where and --stacks, then report and a comparison,
+    under valgrind's memcheck: no error, no definite leak."""
+    need_root()
+    if not shutil.which("valgrind"):
+        raise Skip("valgrind is not installed (make deps)")
+    supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "valgrind.supp")
+    memcheck = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                "--errors-for-leak-kinds=definite", f"--suppressions={supp}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "vg.json")
+        runs = [[*memcheck, *pfwatch_argv(["--where", "--stacks", "10", "-o", out, "--",
+                                           FAULTGEN, "--dir", tmp, "file_read", "100"])],
+                [*memcheck, PFWATCH, "report", out],
+                [*memcheck, PFWATCH, "report", out, out]]
+        for argv in runs:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+            errors = [l for l in r.stderr.splitlines() if l.startswith("==")]
+            assert r.returncode == 0 and not errors, \
+                f"{' '.join(argv[len(memcheck):])}: exit {r.returncode}\n" + "\n".join(errors[:30])
+    return f"{len(runs)} runs clean"
+
+
+@test
 def duration_stops_the_run():
     need_root()
     start = time.monotonic()
