@@ -71,6 +71,15 @@ struct where_table;
 struct stack_table;
 
 /* What every output says about the run itself. */
+/* serve --expose-cmdline: a process's command line, for its info series. */
+#define CMDLINE_PROCESSES 20
+#define CMDLINE_MAX 256
+struct process_cmdline {
+	__u32 pid;
+	char comm[COMM_LEN];
+	char cmdline[CMDLINE_MAX];	/* arguments joined by spaces, cut */
+};
+
 struct run_info {
 	const char *backend;
 	const char *entry_hook;
@@ -86,6 +95,8 @@ struct run_info {
 	__u64 streamed_faults;		/* --min-latency records received */
 	const struct where_table *where;	/* --where, else NULL */
 	const struct stack_table *stacks;	/* --stacks, else NULL */
+	const struct process_cmdline *cmdlines;	/* --expose-cmdline, else NULL */
+	size_t nr_cmdlines;
 };
 
 const char *fault_class_name(enum fault_class fault_class);

@@ -179,11 +179,32 @@ static int write_lost(FILE *out, const struct run_info *run, bool openmetrics)
 	return 0;
 }
 
+/* --expose-cmdline: which command lines the busiest processes run. */
+static int write_cmdlines(FILE *out, const struct run_info *run, bool openmetrics)
+{
+	const char *family = openmetrics ? "pfwatch_process" : "pfwatch_process_info";
+
+	if (!run->nr_cmdlines)
+		return 0;
+	if (fprintf(out, "# HELP %s Command lines of the processes with the most time in faults.\n"
+		    "# TYPE %s %s\n", family, family, openmetrics ? "info" : "gauge") < 0)
+		return -1;
+	for (size_t i = 0; i < run->nr_cmdlines; i++) {
+		const struct process_cmdline *p = &run->cmdlines[i];
+
+		if (fprintf(out, "pfwatch_process_info{pid=\"%u\",comm=\"", p->pid) < 0 ||
+		    write_label(out, p->comm) || fputs("\",cmdline=\"", out) == EOF ||
+		    write_label(out, p->cmdline) || fputs("\"} 1\n", out) == EOF)
+			return -1;
+	}
+	return 0;
+}
+
 static int write_diagnostics(FILE *out, const struct run_info *run, bool openmetrics)
 {
 	const char *build = openmetrics ? "pfwatch_build" : "pfwatch_build_info";
 
-	return write_lost(out, run, openmetrics) ||
+	return write_lost(out, run, openmetrics) || write_cmdlines(out, run, openmetrics) ||
 	       fprintf(out,
 		       "# HELP %s pfwatch's version and the backend in use.\n"
 		       "# TYPE %s %s\n"

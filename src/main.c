@@ -19,6 +19,7 @@
 #include "options.h"
 #include "privileges.h"
 #include "probe.h"
+#include "proc_status.h"
 #include "render_text.h"
 #include "render_tui.h"
 #include "report.h"
@@ -174,6 +175,7 @@ struct session {
 	struct collector collector;
 	struct run_info run;
 	__u64 *lost_per_cpu;		/* run.lost_per_cpu's storage */
+	struct process_cmdline cmdlines[CMDLINE_PROCESSES];	/* --expose-cmdline */
 	double started;
 	struct export_target target;	/* -o FILE, if given */
 	struct where_table where;	/* --where */
@@ -414,12 +416,50 @@ static int monitor_terminal(struct session *s)
 }
 
 /* A scrape's figures: the kernel's counters as of now. */
+static int by_time_in_faults(const void *a, const void *b)
+{
+	__u64 x = stats_latency_sum(&(*(struct process_record *const *)a)->stats);
+	__u64 y = stats_latency_sum(&(*(struct process_record *const *)b)->stats);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* --expose-cmdline: the live processes with the most time in faults. */
+static void read_cmdlines(struct session *s)
+{
+	size_t nr_live = 0;
+	struct process_record **live = calloc(s->agg.nr_records + 1, sizeof(*live));
+
+	s->run.nr_cmdlines = 0;
+	s->run.cmdlines = s->cmdlines;
+	if (!live)
+		return;	/* the scrape goes on without them */
+	for (size_t i = 0; i < s->agg.nr_records; i++)
+		if (!s->agg.records[i]->exited && s->agg.records[i]->tgid)
+			live[nr_live++] = s->agg.records[i];
+	qsort(live, nr_live, sizeof(*live), by_time_in_faults);
+	for (size_t i = 0; i < nr_live && s->run.nr_cmdlines < CMDLINE_PROCESSES; i++) {
+		struct process_cmdline *out = &s->cmdlines[s->run.nr_cmdlines];
+
+		/* Gone, or a kernel thread (no command line): left out. */
+		if (proc_cmdline_read((pid_t)live[i]->tgid, out->cmdline,
+				      sizeof(out->cmdline)) || !out->cmdline[0])
+			continue;
+		out->pid = live[i]->tgid;
+		memcpy(out->comm, live[i]->comm, COMM_LEN);
+		s->run.nr_cmdlines++;
+	}
+	free(live);
+}
+
 static int refresh_for_scrape(void *context)
 {
 	struct session *s = context;
 	int err = collector_sync(&s->collector);
 
 	describe_progress(s);
+	if (s->opts.expose_cmdline)
+		read_cmdlines(s);
 	return err;
 }
 

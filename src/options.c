@@ -57,6 +57,8 @@ static const char usage_text[] =
 "pfwatch serve: no view; Prometheus metrics over HTTP at /metrics\n"
 "      --listen [ADDR:]PORT where to listen (default 127.0.0.1:9479; an\n"
 "                           IPv6 address goes in brackets: [::1]:9479)\n"
+"      --expose-cmdline     also serve the command lines of the 20 processes\n"
+"                           with the most time in faults (off: comm only)\n"
 "\n"
 "Kernel side and privileges:\n"
 "      --backend NAME       auto (default), fexit, kprobe or perf: how a\n"
@@ -205,7 +207,7 @@ const char *backend_name(enum backend backend)
 
 enum long_only {
 	OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY, OPT_NO_COLOR, OPT_FORMAT,
-	OPT_EXPORT_INTERVAL, OPT_LISTEN, OPT_STACKS, OPT_USER,
+	OPT_EXPORT_INTERVAL, OPT_LISTEN, OPT_STACKS, OPT_USER, OPT_EXPOSE_CMDLINE,
 };
 
 static const struct option long_options[] = {
@@ -227,6 +229,7 @@ static const struct option long_options[] = {
 	{ "where", no_argument, NULL, 'w' },
 	{ "stacks", required_argument, NULL, OPT_STACKS },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "expose-cmdline", no_argument, NULL, OPT_EXPOSE_CMDLINE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -343,6 +346,13 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 			return false;
 		}
 		opts->stack_every = (unsigned)number;
+		return true;
+	case OPT_EXPOSE_CMDLINE:
+		if (!opts->serve) {
+			bad_option("--expose-cmdline: %sonly pfwatch serve exposes metrics", "");
+			return false;
+		}
+		opts->expose_cmdline = true;
 		return true;
 	case OPT_USER:
 		if (!arg[0]) {

@@ -35,6 +35,7 @@ struct options {
 	char **command;			/* pfwatch -- CMD ARGS: NULL-terminated */
 	bool serve;			/* pfwatch serve: /metrics over HTTP */
 	const char *user;		/* --user: who to be after loading */
+	bool expose_cmdline;		/* serve: the busiest processes' cmdlines */
 	struct sockaddr_storage listen;	/* --listen, loopback by default */
 };
 

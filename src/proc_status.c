@@ -1,4 +1,4 @@
-/* /proc/PID/status: the few fields the live screen shows. */
+/* /proc/PID/status: the few fields the live screen shows; and cmdline. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,4 +40,29 @@ int proc_status_read(pid_t pid, struct proc_status *out)
 	err = proc_status_parse(in, out);
 	fclose(in);
 	return err;
+}
+
+int proc_cmdline_read(pid_t pid, char *buf, size_t size)
+{
+	char path[32];
+	size_t got;
+	FILE *file;
+
+	if (!size)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	file = fopen(path, "re");
+	if (!file)
+		return -errno;
+	got = fread(buf, 1, size - 1, file);
+	fclose(file);
+	buf[got] = '\0';
+	/* Arguments end in NUL; the last one's is not a separator. */
+	while (got && !buf[got - 1])
+		got--;
+	for (size_t i = 0; i < got; i++)
+		if (!buf[i] || buf[i] == '\n')
+			buf[i] = ' ';
+	buf[got] = '\0';
+	return 0;
 }

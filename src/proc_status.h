@@ -14,6 +14,9 @@ struct proc_status {
 
 /* 0, or -errno (-ENOENT: the process is gone). */
 int proc_status_read(pid_t pid, struct proc_status *out);
+/* /proc/PID/cmdline, arguments joined by spaces and cut to fit @size;
+ * 0, or -errno. */
+int proc_cmdline_read(pid_t pid, char *buf, size_t size);
 /* The same from an open status file: the parser, for tests. */
 int proc_status_parse(FILE *in, struct proc_status *out);
 

@@ -727,10 +727,13 @@ def http_get(url, accept=None, timeout=10):
 class Serving:
     """pfwatch serve on a free loopback port, stopped on exit."""
 
+    def __init__(self, *extra):
+        self.extra = list(extra)
+
     def __enter__(self):
         self.port = free_port()
         self.proc = subprocess.Popen(
-            pfwatch_argv(["serve", "--listen", f"127.0.0.1:{self.port}"]),
+            pfwatch_argv(["serve", "--listen", f"127.0.0.1:{self.port}", *self.extra]),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()
         assert "serving http://" in line, f"pfwatch serve said {line!r}"
@@ -787,6 +790,29 @@ def serve_negotiates_openmetrics():
     assert again.returncode == 2 and len(lines) == 1 and "cannot listen on" in lines[0] \
         and "in use" in lines[0], again.stderr
     return f"anon_zero {counts[0]} in both formats; a second server: {lines[0]}"
+
+
+@test
+def serve_exposes_command_lines_only_when_asked():
+    need_root()
+    argv = [FAULTGEN, "--linger-ms", "3000", "anon_zero", str(N)]
+    bodies = []
+    for extra in ([], ["--expose-cmdline"]):
+        with Serving(*extra) as serving:
+            gen = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+            gen.stdout.readline()	# its faults are done once it prints
+            time.sleep(0.3)
+            bodies.append(http_get(serving.url)[1])
+            gen.communicate(timeout=30)
+    assert "cmdline" not in bodies[0] and "anon_zero " + str(N) not in bodies[0], \
+        [l for l in bodies[0].splitlines() if "cmdline" in l]
+    want = (f'pfwatch_process_info{{pid="{gen.pid}",comm="faultgen",'
+            f'cmdline="{" ".join(argv)}"}} 1')
+    assert want in bodies[1].splitlines(), \
+        [l for l in bodies[1].splitlines() if l.startswith("pfwatch_process")]
+    r = subprocess.run([PFWATCH, "--expose-cmdline"], capture_output=True, text=True)
+    assert r.returncode == 2 and "only pfwatch serve" in r.stderr, r.stderr
+    return want
 
 
 def dashboard_queries(prom_port):
