@@ -415,7 +415,6 @@ static int monitor_terminal(struct session *s)
 	return screen ? monitor_live(s, screen) : monitor(s);
 }
 
-/* A scrape's figures: the kernel's counters as of now. */
 static int by_time_in_faults(const void *a, const void *b)
 {
 	__u64 x = stats_latency_sum(&(*(struct process_record *const *)a)->stats);
@@ -452,6 +451,7 @@ static void read_cmdlines(struct session *s)
 	free(live);
 }
 
+/* A scrape's figures: the kernel's counters as of now. */
 static int refresh_for_scrape(void *context)
 {
 	struct session *s = context;

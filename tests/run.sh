@@ -26,7 +26,7 @@ run tests/fuzz/run.sh "$build" "${PFWATCH_FUZZ_SECONDS:-30}"
 run python3 tests/integration.py "$build"
 run python3 tests/live_view.py "$build"
 # The soak, short (make soak runs it for 10 minutes).
-run python3 tests/soak.py "$build" "${PFWATCH_SOAK_SECONDS:-20}"
+run python3 tests/soak.py "$build" "${PFWATCH_SOAK_SECONDS:-30}"
 
 # The benchmark is not a timed test; a short run proves the script works.
 bench_smoke() {

@@ -2,7 +2,7 @@
 """Soak: pfwatch traces the whole host while a process thrashes in a
 memory cgroup smaller than its working set (with swap) and a shell runs
 short-lived processes back to back, for SECONDS (make soak: 600; make
-test: 20).
+test: 30).
 
     tests/soak.py BUILD [SECONDS]
 
@@ -15,8 +15,8 @@ Checks, against the kernel's own counters:
   two readings), plus GUP_PER_EXEC per process started;
 - every short-lived process is accounted (live, exited or folded), no
   event lost;
-- pfwatch's RSS stays flat: past a warm-up third, the last third's peak
-  is within RSS_GROWTH of the middle third's, and below RSS_BOUND; its
+- pfwatch's RSS stays flat: past a warm-up half, the last quarter's peak
+  is within RSS_GROWTH of the third quarter's, and below RSS_BOUND; its
   CPU stays below CPU_BOUND of one core.
 """
 import json
@@ -166,10 +166,11 @@ def thrash_and_fork_storm():
     diag = doc["diagnostics"]
     assert diag["lost_events"] == 0, diag
 
-    # The first third warms up (slots, kept exits, export buffers fill).
-    third = len(samples) // 3
-    first = max(rss for rss, _ in samples[third:2 * third])
-    second = max(rss for rss, _ in samples[2 * third:])
+    # The first half warms up: slots, the 512 kept exits, and malloc's
+    # high-water mark under the growing exports (every 5 s) fill.
+    quarter = len(samples) // 4
+    first = max(rss for rss, _ in samples[2 * quarter:3 * quarter])
+    second = max(rss for rss, _ in samples[3 * quarter:])
     cpu = (samples[-1][1] - samples[0][1]) / max(len(samples) - 1, 1)
     assert second <= first + RSS_GROWTH, f"RSS grew: {first >> 10} KiB, then {second >> 10} KiB: {[r >> 10 for r, _ in samples]}"
     assert second <= RSS_BOUND, f"RSS {second >> 10} KiB"
