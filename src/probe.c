@@ -35,11 +35,14 @@ static bool has_capability(int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
-static bool privileged(void)
+/* NULL when loading is allowed, else the capabilities this process lacks. */
+static const char *missing_privileges(void)
 {
-	if (has_capability(CAP_SYS_ADMIN))
-		return true;
-	return has_capability(CAP_BPF) && has_capability(CAP_PERFMON);
+	bool bpf = has_capability(CAP_BPF), perfmon = has_capability(CAP_PERFMON);
+
+	if (has_capability(CAP_SYS_ADMIN) || (bpf && perfmon))
+		return NULL;
+	return bpf ? "CAP_PERFMON" : perfmon ? "CAP_BPF" : "both";
 }
 
 static bool btf_has(const struct btf *btf, const char *name, int kind)
@@ -105,14 +108,17 @@ static bool kernel_too_old(const char *release)
 int probe_kernel(struct kernel_features *features)
 {
 	struct utsname uts;
+	const char *missing;
 	struct btf *btf;
 
 	memset(features, 0, sizeof(*features));
 	if (!uname(&uts))
 		snprintf(features->release, sizeof(features->release), "%s",
 			 uts.release);
-	if (!privileged()) {
-		fprintf(stderr, "pfwatch: loading BPF programs needs root, or CAP_BPF and CAP_PERFMON; run it with sudo\n");
+	missing = missing_privileges();
+	if (missing) {
+		fprintf(stderr, "pfwatch: loading BPF programs needs root, or CAP_BPF and CAP_PERFMON; this process lacks %s; run it with sudo\n",
+			missing);
 		return -1;
 	}
 	if (kernel_too_old(features->release)) {
