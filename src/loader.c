@@ -350,48 +350,32 @@ int tracer_recycle_slot(struct tracer *tracer, __u32 slot, __u32 tgid)
 	return 0;
 }
 
-/* Each CPU's values of one per-CPU counter; 0, or -1 when unreadable. */
-static int read_diag_per_cpu(const struct tracer *tracer, enum diag_counter counter,
-			     __u64 *values)
+int tracer_read_diag(const struct tracer *tracer, __u64 diag[NR_DIAG_COUNTERS],
+		     __u64 *lost_per_cpu)
 {
-	__u32 key = counter;
+	int nr_cpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(tracer->skel->maps.diag);
+	__u64 *values;
+	int err = 0;
 
-	return bpf_map_lookup_elem(bpf_map__fd(tracer->skel->maps.diag), &key,
-				   values) ? -1 : 0;
-}
-
-__u64 tracer_diag(const struct tracer *tracer, enum diag_counter counter)
-{
-	int nr_cpus = libbpf_num_possible_cpus();
-	__u64 *values, sum = 0;
-
+	memset(diag, 0, NR_DIAG_COUNTERS * sizeof(*diag));
 	if (nr_cpus <= 0)
-		return 0;
+		return nr_cpus ? nr_cpus : -EINVAL;
 	values = calloc((size_t)nr_cpus, sizeof(*values));
 	if (!values)
-		return 0;
-	if (!read_diag_per_cpu(tracer, counter, values))
-		for (int cpu = 0; cpu < nr_cpus; cpu++)
-			sum += values[cpu];
-	free(values);
-	return sum;
-}
-
-int tracer_lost_per_cpu(const struct tracer *tracer, __u64 *lost, int nr_cpus)
-{
-	__u64 *values = calloc((size_t)nr_cpus, sizeof(*values));
-
-	if (!values)
 		return -ENOMEM;
-	memset(lost, 0, (size_t)nr_cpus * sizeof(*lost));
-	for (int kind = 0; kind < NR_LOST_KINDS; kind++) {
-		if (read_diag_per_cpu(tracer, kind, values)) {
-			free(values);
-			return -errno;
+	if (lost_per_cpu)
+		memset(lost_per_cpu, 0, (size_t)nr_cpus * sizeof(*lost_per_cpu));
+	for (__u32 counter = 0; counter < NR_DIAG_COUNTERS; counter++) {
+		if (bpf_map_lookup_elem(fd, &counter, values)) {
+			err = -errno;	/* it reads as 0; the others still count */
+			continue;
 		}
-		for (int cpu = 0; cpu < nr_cpus; cpu++)
-			lost[cpu] += values[cpu];
+		for (int cpu = 0; cpu < nr_cpus; cpu++) {
+			diag[counter] += values[cpu];
+			if (lost_per_cpu && counter < NR_LOST_KINDS)
+				lost_per_cpu[cpu] += values[cpu];
+		}
 	}
 	free(values);
-	return 0;
+	return err;
 }

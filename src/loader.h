@@ -41,10 +41,12 @@ void tracer_stop(struct tracer *tracer);
 
 int tracer_events_fd(const struct tracer *tracer);
 int tracer_recycle_slot(struct tracer *tracer, __u32 slot, __u32 tgid);
-/* Sum of a diagnostic counter over all CPUs. */
-__u64 tracer_diag(const struct tracer *tracer, enum diag_counter counter);
-/* Events lost on each of @nr_cpus CPUs (libbpf_num_possible_cpus()), all
- * kinds together; 0 or -errno. */
-int tracer_lost_per_cpu(const struct tracer *tracer, __u64 *lost, int nr_cpus);
+/*
+ * Each diagnostic counter summed over the CPUs and, if @lost_per_cpu is
+ * given (libbpf_num_possible_cpus() of them), each CPU's lost events of
+ * all kinds. 0, or -errno when a counter could not be read (it reads 0).
+ */
+int tracer_read_diag(const struct tracer *tracer, __u64 diag[NR_DIAG_COUNTERS],
+		     __u64 *lost_per_cpu);
 
 #endif

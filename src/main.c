@@ -135,16 +135,14 @@ static int check_output(const char *path)
 }
 
 /* --user: the output is checked as the user who will write it. */
-static int check_output_as(const char *path, const char *user)
+static int check_output_as(const char *path, const char *user, uid_t uid, gid_t gid)
 {
-	uid_t uid, euid = geteuid();
-	gid_t gid, egid = getegid();
+	uid_t euid = geteuid();
+	gid_t egid = getegid();
 	int err;
 
 	if (!user)
 		return check_output(path);
-	if (privileges_find_user(user, &uid, &gid))
-		return -1;
 	if (setegid(gid) || seteuid(uid)) {
 		fprintf(stderr, "pfwatch: --user %s: cannot switch to it: %s\n", user,
 			strerror(errno));
@@ -176,6 +174,8 @@ struct session {
 	struct run_info run;
 	__u64 *lost_per_cpu;		/* run.lost_per_cpu's storage */
 	struct process_cmdline cmdlines[CMDLINE_PROCESSES];	/* --expose-cmdline */
+	uid_t user_uid;			/* --user's IDs */
+	gid_t user_gid;
 	double started;
 	struct export_target target;	/* -o FILE, if given */
 	struct where_table where;	/* --where */
@@ -190,6 +190,8 @@ static int drop_privileges(const struct session *s)
 	const struct options *o = &s->opts;
 	struct privilege_plan plan = {
 		.user = o->user,
+		.uid = s->user_uid,
+		.gid = s->user_gid,
 		.read_maps = o->where || o->stack_every || o->stack_majors ||
 			     o->stream_faults,
 		.write_anywhere = o->output_path != NULL,
@@ -214,10 +216,8 @@ static void describe_progress(struct session *s)
 {
 	clock_gettime(CLOCK_REALTIME, &s->run.end_time);
 	s->run.elapsed_s = monotonic_s() - s->started;
-	for (int d = 0; d < NR_DIAG_COUNTERS; d++)
-		s->run.diag[d] = tracer_diag(&s->tracer, d);
-	if (s->lost_per_cpu &&
-	    !tracer_lost_per_cpu(&s->tracer, s->lost_per_cpu, (int)s->run.nr_cpus))
+	if (!tracer_read_diag(&s->tracer, s->run.diag, s->lost_per_cpu) &&
+	    s->lost_per_cpu)
 		s->run.lost_per_cpu = s->lost_per_cpu;
 	s->run.streamed_faults = s->collector.streamed;
 }
@@ -300,20 +300,15 @@ static int monitor(struct session *s)
 	return err;
 }
 
-static __u64 lost_events_now(const struct tracer *tracer)
-{
-	__u64 lost = 0;
-
-	for (int kind = 0; kind < NR_LOST_KINDS; kind++)
-		lost += tracer_diag(tracer, kind);
-	return lost;
-}
-
 static struct live_status live_status_now(const struct session *s)
 {
+	struct run_info now = { 0 };
+
+	/* An unreadable counter shows as 0 until the next refresh. */
+	(void)tracer_read_diag(&s->tracer, now.diag, NULL);
 	return (struct live_status){
 		.uptime_s = monotonic_s() - s->started,
-		.lost = lost_events_now(&s->tracer),
+		.lost = run_lost_events(&now),
 	};
 }
 
@@ -575,15 +570,12 @@ static int prepare(struct session *s, struct tracer_config *config)
 {
 	if (check_pids(&s->opts))
 		return -1;
-	if (s->opts.output_path && check_output_as(s->opts.output_path, s->opts.user))
+	if (s->opts.user &&
+	    privileges_find_user(s->opts.user, &s->user_uid, &s->user_gid))
 		return -1;
-	if (s->opts.user && !s->opts.output_path) {
-		uid_t uid;
-		gid_t gid;
-
-		if (privileges_find_user(s->opts.user, &uid, &gid))
-			return -1;
-	}
+	if (s->opts.output_path &&
+	    check_output_as(s->opts.output_path, s->opts.user, s->user_uid, s->user_gid))
+		return -1;
 	s->target = export_target_for(s->opts.output_path ? s->opts.output_path : "",
 				      s->opts.output_format);
 	if (s->opts.cgroup_path &&

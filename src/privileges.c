@@ -77,18 +77,14 @@ static int set_capabilities(__u64 keep)
 	return syscall(SYS_capset, &header, data) ? -1 : 0;
 }
 
-static int become(const char *user)
+static int become(const struct privilege_plan *plan)
 {
-	uid_t uid;
-	gid_t gid;
-
-	if (privileges_find_user(user, &uid, &gid))
-		return -1;
 	/* Capabilities survive the change of user only when asked to. */
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(1, &gid) ||
-	    setresgid(gid, gid, gid) || setresuid(uid, uid, uid) ||
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(1, &plan->gid) ||
+	    setresgid(plan->gid, plan->gid, plan->gid) ||
+	    setresuid(plan->uid, plan->uid, plan->uid) ||
 	    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)) {
-		fprintf(stderr, "pfwatch: --user %s: cannot switch to it: %s\n", user,
+		fprintf(stderr, "pfwatch: --user %s: cannot switch to it: %s\n", plan->user,
 			strerror(errno));
 		return -1;
 	}
@@ -131,7 +127,7 @@ int privileges_drop(const struct privilege_plan *plan, bool verbose)
 		fprintf(stderr, "pfwatch: cannot drop capabilities: %s\n", strerror(errno));
 		return -1;
 	}
-	if (plan->user && become(plan->user))
+	if (plan->user && become(plan))
 		return -1;
 	if (set_capabilities(keep) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		fprintf(stderr, "pfwatch: cannot drop capabilities: %s\n", strerror(errno));

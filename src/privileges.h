@@ -11,12 +11,14 @@
 
 struct privilege_plan {
 	const char *user;	/* --user NAME, or NULL to stay who we are */
+	uid_t uid;		/* its IDs, from privileges_find_user() */
+	gid_t gid;
 	bool read_maps;		/* --where, --stacks, --min-latency: any /proc/PID/maps */
 	bool write_anywhere;	/* -o as root: directories root does not own */
 	bool signal_command;	/* pfwatch -- CMD: pass SIGTERM to a root command */
 };
 
-/* @user's IDs, to check before loading; 0, or -1 after one line on stderr. */
+/* @user's IDs, looked up before loading; 0, or -1 after one line on stderr. */
 int privileges_find_user(const char *user, uid_t *uid, gid_t *gid);
 /*
  * Drops every capability but CAP_BPF (map access) and what @plan needs,

@@ -28,7 +28,7 @@ import tempfile
 import time
 
 from harness import Skip, Suite
-from integration import GUP_SLACK, Swap, wait_until_attached
+from integration import GUP_SLACK, Swap, proc_status, wait_until_attached
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 600
@@ -88,8 +88,7 @@ class MemoryCgroup:
 
 def sample(pid):
     """pfwatch's RSS in bytes and CPU time in seconds."""
-    with open(f"/proc/{pid}/status") as f:
-        rss = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+    rss = int(proc_status(pid)["VmRSS"][0]) * 1024
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
