@@ -38,12 +38,14 @@ const volatile __u64 stream_min_latency_ns = 0;
  * and invalid one; 0 and false: no stacks. */
 const volatile __u32 stack_every = 0;
 const volatile bool stack_majors = false;
+const volatile bool count_threads = false;	/* the live view's thread rows */
 
 enum task_filter { FILTER_UNKNOWN, FILTER_TRACED, FILTER_IGNORED };
 
 /* What the fault touched, as far as the outcome hook could tell. */
 enum mapping_hint { HINT_UNKNOWN, HINT_ANON, HINT_FILE, HINT_SWAP };
 
+/* What every fault reads and writes comes first, in one cache line. */
 struct task_state {
 	__u64 entry_ns;		/* 0: no fault in flight */
 	__u64 address;
@@ -58,11 +60,11 @@ struct task_state {
 	__u8 rss_hint;		/* last RSS counter the fault changed */
 	__u8 private_copy;	/* the fault copied a file page privately */
 	__u32 stack_countdown;	/* --stacks N: faults until the next stack */
+	/* The live view: this thread's own counts (only it writes them). */
+	__u64 thread_latency_ns;
+	__u64 thread_count[NR_FAULT_CLASSES];
 	__s32 rss_events;	/* kernels before 6.2: the thread's RSS batch */
 	__s32 rss_base[NR_MM_COUNTERS];	/* at fault entry */
-	/* This thread's own counts: only it writes them, no atomics. */
-	__u64 thread_count[NR_FAULT_CLASSES];
-	__u64 thread_latency_ns;
 };
 
 /*
@@ -189,6 +191,8 @@ static __always_inline void slot_init(struct proc_stats *stats,
 	stats->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_probe_read_kernel_str(stats->comm, sizeof(stats->comm),
 				  task->group_leader->comm);
+	/* Threads made from now on set it in sched_process_fork. */
+	stats->threaded = BPF_CORE_READ(task, signal, nr_threads) > 1;
 	stats->tgid = task->tgid;
 }
 
@@ -491,17 +495,27 @@ static __always_inline void stream_fault(struct task_state *state,
 	bpf_ringbuf_submit(record, wakeup_flag(sizeof(*record)));
 }
 
+/* An atomic add costs tens of ns: only where two threads may meet. */
+static __always_inline void add(__u64 *counter, __u64 value, bool shared)
+{
+	if (shared)
+		__sync_fetch_and_add(counter, value);
+	else
+		*counter += value;
+}
+
 /* Add a finished fault to its process's slot; no latency without entry. */
 static __always_inline __u64 account(struct task_state *state, __u32 fault_class)
 {
 	__u32 slot = state->slot, bucket;
 	struct proc_stats *stats;
 	__u64 latency_ns = 0;
+	bool shared;
 
 	stats = bpf_map_lookup_elem(&proc_stats, &slot);
 	if (!stats || fault_class >= NR_FAULT_CLASSES)
 		return 0;
-	__sync_fetch_and_add(&stats->count[fault_class], 1);
+	shared = slot == OVERFLOW_SLOT || stats->threaded;
 	if (state->entry_ns) {
 		latency_ns = bpf_ktime_get_ns() - state->entry_ns;
 		bucket = hist_bucket(latency_ns);
@@ -509,14 +523,16 @@ static __always_inline __u64 account(struct task_state *state, __u32 fault_class
 		 * (6.1) lose the bound between two copies of it. */
 		barrier_var(bucket);
 		if (bucket < HIST_BUCKETS)
-			__sync_fetch_and_add(&stats->hist[fault_class][bucket], 1);
-		__sync_fetch_and_add(&stats->latency_sum_ns[fault_class],
-				     latency_ns);
+			add(&stats->hist[fault_class][bucket], 1, shared);
+		add(&stats->latency_sum_ns[fault_class], latency_ns, shared);
 	} else {
+		add(&stats->untimed[fault_class], 1, shared);
 		diag_inc(DIAG_NO_ENTRY);
 	}
-	state->thread_count[fault_class]++;
-	state->thread_latency_ns += latency_ns;
+	if (count_threads) {
+		state->thread_count[fault_class]++;
+		state->thread_latency_ns += latency_ns;
+	}
 	if (stream_faults || stack_every || stack_majors)
 		stream_fault(state, fault_class, latency_ns);
 	state->entry_ns = 0;
@@ -739,15 +755,28 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info,
 	return 0;
 }
 
-/* Children of traced processes are traced from their first instruction. */
+/*
+ * A new thread makes its process's slot shared (before the thread first
+ * runs); children of traced processes are traced from their first
+ * instruction.
+ */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent,
 	     struct task_struct *child)
 {
 	__u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
+	struct proc_stats *stats;
 	__u8 traced = 1;
+	__u32 *slot;
 
-	if (!filter_by_tgid || parent_tgid == child_tgid)
+	if (parent_tgid == child_tgid) {
+		slot = bpf_map_lookup_elem(&slot_by_tgid, &parent_tgid);
+		stats = slot ? bpf_map_lookup_elem(&proc_stats, slot) : NULL;
+		if (stats)
+			stats->threaded = 1;
+		return 0;
+	}
+	if (!filter_by_tgid)
 		return 0;
 	if (parent_tgid == launcher_tgid ||
 	    bpf_map_lookup_elem(&traced_tgids, &parent_tgid))

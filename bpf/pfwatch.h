@@ -80,9 +80,13 @@ static inline __u64 hist_bucket_low(__u32 b)
 }
 
 /*
- * Per-process counters, one array slot per live traced process. Threads
- * update them with atomic adds, so the slot is not per-CPU: its memory does
- * not grow with the number of CPUs.
+ * Per-process counters, one array slot per live traced process, not per-CPU
+ * (its memory does not grow with the number of CPUs). A process that has
+ * ever had a second thread (or the overflow slot, shared by many) is
+ * updated with atomic adds; a single-threaded one with plain adds, since
+ * only its one thread writes. The fields a fault touches first share the
+ * slot's first cache line; a class's count is its histogram's total plus
+ * its untimed faults.
  */
 #define MAX_PROC_SLOTS		1024
 #define OVERFLOW_SLOT		0	/* processes that found no free slot */
@@ -94,8 +98,10 @@ struct proc_stats {
 	__u64 start_ns;		/* leader's start time: tells PID reuse apart */
 	__u64 cgroup_id;
 	char comm[COMM_LEN];
-	__u64 count[NR_FAULT_CLASSES];
+	__u32 threaded;		/* 1: more than one thread may write */
+	__u32 pad;
 	__u64 latency_sum_ns[NR_FAULT_CLASSES];
+	__u64 untimed[NR_FAULT_CLASSES];	/* faults seen without entry */
 	__u64 hist[NR_FAULT_CLASSES][HIST_BUCKETS];
 };
 

@@ -113,9 +113,14 @@ static struct process_record *add_record(struct aggregate *agg,
 	return record;
 }
 
+/* The kernel keeps no count of timed faults: its histogram is that count. */
 static void copy_stats(struct fault_stats *to, const struct proc_stats *from)
 {
-	memcpy(to->count, from->count, sizeof(to->count));
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		to->count[c] = from->untimed[c];
+		for (unsigned int b = 0; b < HIST_BUCKETS; b++)
+			to->count[c] += from->hist[c][b];
+	}
 	memcpy(to->latency_sum_ns, from->latency_sum_ns,
 	       sizeof(to->latency_sum_ns));
 	memcpy(to->hist, from->hist, sizeof(to->hist));

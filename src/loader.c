@@ -233,9 +233,10 @@ static int try_backend(struct tracer *tracer, enum backend backend,
 	if (!tracer->skel)
 		return -errno;
 	select_programs(tracer->skel, backend, features);
-	/* Only the live view reads per-thread counts. */
+	/* Only the live view reads per-thread counts: others skip keeping them. */
 	bpf_program__set_autoload(tracer->skel->progs.dump_threads,
 				  config->thread_counts);
+	tracer->skel->rodata->count_threads = config->thread_counts;
 	set_filters(tracer->skel, config);
 	*step = "size the ring buffer";
 	err = configure_stream(tracer->skel, config);

@@ -14,7 +14,7 @@ static int live_and_exit(struct aggregate *agg, __u32 i, const char *comm)
 	slot_stats.tgid = 1000 + i;
 	slot_stats.start_ns = i;
 	snprintf(slot_stats.comm, COMM_LEN, "%s", comm);
-	slot_stats.count[FAULT_ANON_ZERO] = i % 7 + 1;
+	slot_stats.untimed[FAULT_ANON_ZERO] = i % 7 + 1;
 	if (aggregate_update_slot(agg, slot, &slot_stats))
 		return -1;
 	return aggregate_release_slot(agg, slot, true);
