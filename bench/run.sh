@@ -1,7 +1,8 @@
 #!/bin/bash
 # Overhead on the cheapest page fault, as a ratio to the bare fault: runs of
-# bench/faultstorm without a tracer and under each tool, interleaved so that
-# drift of a noisy VM hits all alike; medians over all runs. Usage:
+# bench/faultstorm without a tracer and under each tool, interleaved (in a
+# new random order each run) so that drift of a noisy VM hits all alike;
+# medians over all runs. Usage:
 #   bench/run.sh BUILD [RUNS] [ROUNDS] [PROCESSES]
 # Tools that are not installed (bpftrace, perf) are skipped with a note.
 # Then pfwatch's peak RSS while PROCESSES (default 10000) short-lived
@@ -93,7 +94,7 @@ declare -A results=()
 bare=()
 for _ in $(seq "$runs"); do
 	bare+=("$("$storm" "$pages" "$rounds")")
-	for tool in "${tools[@]}"; do
+	for tool in $(printf '%s\n' "${tools[@]}" | shuf); do
 		r=$rounds
 		# perf trace formats every event: ~20x slower, a few rounds suffice.
 		[ "$tool" = perf_trace ] && r=$(( rounds > 3 ? 3 : rounds ))
@@ -110,16 +111,30 @@ lost_of() {
 }
 
 bare_ns=$(printf '%s\n' "${bare[@]}" | median)
-printf '%-26s %10s %8s %8s\n' tool ns/fault ratio lost
-printf '%-26s %10s %8s %8s\n' bare "$bare_ns" 1.000 -
+declare -A median_ns=()
+printf '%-26s %10s %8s %8s %8s\n' tool ns/fault added ratio lost
+printf '%-26s %10s %8s %8s %8s\n' bare "$bare_ns" - 1.000 -
 for tool in "${tools[@]}"; do
 	ns=$(tr ' ' '\n' <<<"${results[$tool]}" | grep . | median)
+	median_ns[$tool]=$ns
 	lost=-
 	case $tool in pfwatch*) lost=$(lost_of "$tool") ;; esac
-	printf '%-26s %10s %8.3f %8s\n' "${label[$tool]}" "$ns" \
+	printf '%-26s %10s %8.0f %8.3f %8s\n' "${label[$tool]}" "$ns" \
+		"$(echo "$ns - $bare_ns" | bc -l)" \
 		"$(echo "$ns / $bare_ns" | bc -l)" "$lost"
 done
 echo "($runs interleaved runs of $rounds rounds x $pages fresh pages; medians)"
+# pfwatch's own share: what it adds above empty programs on every hook it runs.
+for tool in pfwatch pfwatch_stream; do
+	awk -v name="${label[$tool]}" -v ns="${median_ns[$tool]}" \
+	    -v floor="${median_ns[floor_rss]}" -v bare="$bare_ns" 'BEGIN {
+		own = ns - floor; share = floor - bare
+		if (share > 0)
+			printf "%s: own share %.0f ns, %.2f of the floor'"'"'s %.0f ns\n", name, own, own / share, share
+		else
+			printf "%s: own share %.0f ns; the floor measured no cost this time\n", name, own
+	}'
+done
 for note in "${notes[@]}"; do
 	echo "note: $note"
 done
