@@ -191,7 +191,7 @@ static __always_inline void slot_init(struct proc_stats *stats,
 	stats->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_probe_read_kernel_str(stats->comm, sizeof(stats->comm),
 				  task->group_leader->comm);
-	/* Threads made from now on set it in sched_process_fork. */
+	/* Threads made from now on set it in task_newtask. */
 	stats->threaded = BPF_CORE_READ(task, signal, nr_threads) > 1;
 	stats->tgid = task->tgid;
 }
@@ -755,28 +755,38 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info,
 	return 0;
 }
 
+#define CLONE_THREAD 0x00010000
+
 /*
- * A new thread makes its process's slot shared (before the thread first
- * runs); children of traced processes are traced from their first
- * instruction.
+ * A new thread makes its process's slot shared before it first runs.
+ * task_newtask, unlike sched_process_fork, also sees the kernel's own
+ * threads in a process (io_uring workers), which fault on its memory too.
  */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(task_newtask, struct task_struct *task, unsigned long clone_flags)
+{
+	__u32 tgid = task->tgid;
+	struct proc_stats *stats;
+	__u32 *slot;
+
+	if (!(clone_flags & CLONE_THREAD))
+		return 0;
+	slot = bpf_map_lookup_elem(&slot_by_tgid, &tgid);
+	stats = slot ? bpf_map_lookup_elem(&proc_stats, slot) : NULL;
+	if (stats)
+		stats->threaded = 1;
+	return 0;
+}
+
+/* Children of traced processes are traced from their first instruction. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent,
 	     struct task_struct *child)
 {
 	__u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
-	struct proc_stats *stats;
 	__u8 traced = 1;
-	__u32 *slot;
 
-	if (parent_tgid == child_tgid) {
-		slot = bpf_map_lookup_elem(&slot_by_tgid, &parent_tgid);
-		stats = slot ? bpf_map_lookup_elem(&proc_stats, slot) : NULL;
-		if (stats)
-			stats->threaded = 1;
-		return 0;
-	}
-	if (!filter_by_tgid)
+	if (!filter_by_tgid || parent_tgid == child_tgid)
 		return 0;
 	if (parent_tgid == launcher_tgid ||
 	    bpf_map_lookup_elem(&traced_tgids, &parent_tgid))

@@ -45,6 +45,7 @@ static void select_programs(struct pfwatch_bpf *skel, enum backend backend,
 	bpf_program__set_autoload(skel->progs.page_fault_user_tp, !tp_btf);
 	bpf_program__set_autoload(skel->progs.page_fault_kernel_tp, !tp_btf);
 	bpf_program__set_autoload(skel->progs.signal_generate, true);
+	bpf_program__set_autoload(skel->progs.task_newtask, true);
 	bpf_program__set_autoload(skel->progs.sched_process_fork, true);
 	bpf_program__set_autoload(skel->progs.sched_process_exec, true);
 	bpf_program__set_autoload(skel->progs.sched_process_exit, true);
