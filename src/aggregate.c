@@ -113,17 +113,21 @@ static struct process_record *add_record(struct aggregate *agg,
 	return record;
 }
 
-/* The kernel keeps no count of timed faults: its histogram is that count. */
+/*
+ * The kernel keeps no count of timed faults: the histogram is that count,
+ * summed from the copy so that a fault landing meanwhile cannot set the
+ * two apart.
+ */
 static void copy_stats(struct fault_stats *to, const struct proc_stats *from)
 {
-	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
-		to->count[c] = from->untimed[c];
-		for (unsigned int b = 0; b < HIST_BUCKETS; b++)
-			to->count[c] += from->hist[c][b];
-	}
 	memcpy(to->latency_sum_ns, from->latency_sum_ns,
 	       sizeof(to->latency_sum_ns));
 	memcpy(to->hist, from->hist, sizeof(to->hist));
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		to->count[c] = from->untimed[c];
+		for (unsigned int b = 0; b < HIST_BUCKETS; b++)
+			to->count[c] += to->hist[c][b];
+	}
 }
 
 int aggregate_update_slot(struct aggregate *agg, __u32 slot,
