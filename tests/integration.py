@@ -61,12 +61,12 @@ def pfwatch(args, binary=PFWATCH, timeout=120, env=None, **kw):
                           text=True, timeout=timeout, env=env, **kw)
 
 
-def traced_run(scenario, n, extra=(), binary=PFWATCH):
+def traced_run(scenario, n, extra=(), binary=PFWATCH, faultgen_options=()):
     """pfwatch -o FILE -- faultgen SCENARIO N; returns (proc, json)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "run.json")
         proc = pfwatch(["-o", out, *extra, "--", FAULTGEN, "--dir", tmp,
-                        scenario, str(n)], binary=binary)
+                        *faultgen_options, scenario, str(n)], binary=binary)
         assert os.path.exists(out), \
             f"no JSON written (exit {proc.returncode}): {proc.stderr.strip()}"
         with open(out) as f:
@@ -1290,12 +1290,9 @@ def threads_of_one_process_lose_no_count():
     fault), so this guards the totals, not that switch alone."""
     need_root()
     rounds, n = 5, 20000
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "threads.json")
-        r = pfwatch(["-o", out, "--", FAULTGEN, "--threads", "2", "--repeat",
-                     str(rounds), "anon_zero", str(n)])
-        assert r.returncode == 0, r.stderr
-        doc = json.load(open(out))
+    r, doc = traced_run("anon_zero", n, faultgen_options=("--threads", "2",
+                                                           "--repeat", str(rounds)))
+    assert r.returncode == 0, r.stderr
     count = class_count(doc, "anon_zero")
     assert count >= 2 * rounds * n, f"anon_zero {count}, want at least {2 * rounds * n}"
     return check_rusage(doc)
