@@ -44,9 +44,23 @@ under() {
 		sleep 0.05
 	done
 	ns=$("$storm" "$pages" "$storm_rounds")
-	kill -TERM "$pid" 2>/dev/null
-	wait "$pid"
+	stop "$name" "$pid"
 	echo "$ns"
+}
+
+# SIGTERM, then SIGKILL (with a note) for a tool still running 30 s later.
+stop() {
+	local name=$1 pid=$2 i
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "bench: $name still running 30 s after SIGTERM: killed" >&2
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid"
 }
 
 # Each tool: readiness pattern, label, command.
@@ -152,8 +166,7 @@ for _ in $(seq "$processes"); do
 	/bin/true
 done
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$tracer/status")
-kill -TERM "$tracer"
-wait "$tracer"
+stop "pfwatch (memory)" "$tracer"
 records=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["processes"]), sum(p.get("folded_processes", 0) for p in d["processes"]))' "$work/storm.json")
 echo "memory: pfwatch peak RSS ${hwm} KiB while $processes processes ran ($((SECONDS - start)) s); JSON records, folded processes: $records"
 
