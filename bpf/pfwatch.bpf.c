@@ -134,6 +134,14 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+/* Each CPU's batch of streamed faults. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_batch);
+} fault_batches SEC(".maps");
+
 /* Bytes each CPU submitted since it last woke the reader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -142,12 +150,17 @@ struct {
 	__type(value, __u64);
 } unwoken_bytes SEC(".maps");
 
-static __always_inline void diag_inc(__u32 counter)
+static __always_inline void diag_add(__u32 counter, __u64 n)
 {
 	__u64 *value = bpf_map_lookup_elem(&diag, &counter);
 
 	if (value)
-		*value += 1;
+		*value += n;
+}
+
+static __always_inline void diag_inc(__u32 counter)
+{
+	diag_add(counter, 1);
 }
 
 static __always_inline bool comm_matches(const char *comm)
@@ -474,6 +487,48 @@ static __always_inline void stream_stack(struct task_state *state,
 	bpf_ringbuf_submit(record, wakeup_flag(sizeof(*record)));
 }
 
+/* Hand a CPU's gathered faults to the ring buffer; the caller holds it busy. */
+static __always_inline void send_batch(struct fault_batch *batch)
+{
+	__u32 count = batch->count;
+	__u64 size;
+
+	if (!count)
+		return;
+	if (count > FAULT_BATCH_RECORDS)
+		count = FAULT_BATCH_RECORDS;
+	size = sizeof(*batch) - sizeof(batch->records) +
+	       count * sizeof(batch->records[0]);
+	batch->type = EVENT_FAULT_BATCH;
+	if (bpf_ringbuf_output(&events, batch, size, wakeup_flag(size)))
+		diag_add(DIAG_LOST_FAULT, count);
+	batch->count = 0;
+}
+
+/* Add a fault to this CPU's batch; false if the batch is busy. */
+static __always_inline bool batch_fault(struct task_state *state,
+					__u32 fault_class, __u64 latency_ns)
+{
+	__u32 zero = 0, count;
+	struct cpu_batch *cpu = bpf_map_lookup_elem(&fault_batches, &zero);
+
+	if (!cpu || cpu->busy)
+		return false;
+	cpu->busy = 1;
+	barrier();
+	count = cpu->batch.count;
+	if (count < FAULT_BATCH_RECORDS) {
+		fill_record(&cpu->batch.records[count], state, EVENT_FAULT,
+			    fault_class, latency_ns);
+		cpu->batch.count = count + 1;
+	}
+	if (cpu->batch.count >= FAULT_BATCH_RECORDS)
+		send_batch(&cpu->batch);
+	barrier();
+	cpu->busy = 0;
+	return true;
+}
+
 /* --min-latency, --where, --stacks: hand one completed fault to userspace. */
 static __always_inline void stream_fault(struct task_state *state,
 					 __u32 fault_class, __u64 latency_ns)
@@ -485,6 +540,8 @@ static __always_inline void stream_fault(struct task_state *state,
 		return;
 	}
 	if (!stream_faults || latency_ns < stream_min_latency_ns)
+		return;
+	if (batch_fault(state, fault_class, latency_ns))
 		return;
 	record = bpf_ringbuf_reserve(&events, sizeof(*record), 0);
 	if (!record) {
@@ -840,6 +897,26 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	event->slot = *slot;
 	event->exit_code = task->exit_code;
 	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * Run by the reader on each CPU whose batch holds faults (a test run on
+ * that CPU), so that a CPU gone quiet does not keep them.
+ */
+SEC("raw_tp")
+int flush_fault_batch(void *ctx)
+{
+	__u32 zero = 0;
+	struct cpu_batch *cpu = bpf_map_lookup_elem(&fault_batches, &zero);
+
+	if (!cpu || cpu->busy)
+		return 0;
+	cpu->busy = 1;
+	barrier();
+	send_batch(&cpu->batch);
+	barrier();
+	cpu->busy = 0;
 	return 0;
 }
 

@@ -124,6 +124,7 @@ enum event_type {
 	EVENT_INVALID_FAULT,	/* a fault that raised a signal */
 	EVENT_FAULT,		/* --min-latency, --where: one completed fault */
 	EVENT_FAULT_STACK,	/* --stacks: a fault with its user stack */
+	EVENT_FAULT_BATCH,	/* --min-latency, --where: a CPU's faults at once */
 };
 
 /* A streamed fault: kept small, there may be one per fault. */
@@ -135,6 +136,30 @@ struct fault_record {
 	__u32 latency_ns;	/* saturates at 4.29 s; 0: not timed */
 	__u64 address;
 	__u64 ip;
+};
+
+/*
+ * Streamed faults travel in batches: each CPU gathers its records and hands
+ * them to the ring buffer together, which costs about what one record
+ * alone would. The reader flushes partial batches every time it polls.
+ */
+#define FAULT_BATCH_RECORDS 32
+
+struct fault_batch {
+	__u32 type;		/* EVENT_FAULT_BATCH */
+	__u32 count;		/* records in use; only those are sent */
+	struct fault_record records[FAULT_BATCH_RECORDS];
+};
+
+/*
+ * A CPU's batch in its map. A program that finds it busy (it preempted or
+ * interrupted the one filling it, on the same CPU) leaves it alone: its
+ * fault goes to the ring buffer by itself.
+ */
+struct cpu_batch {
+	__u32 busy;
+	__u32 pad;
+	struct fault_batch batch;
 };
 
 #define MAX_STACK_FRAMES 32

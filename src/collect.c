@@ -1,5 +1,6 @@
 /* Collection from the kernel: ring buffer events and the mmapped slots. */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,7 +153,16 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*type))
 		return 0;
 	/* A fault record's type is 16 bits: the low half, on x86. */
-	if ((__u16)*type == EVENT_FAULT && size >= sizeof(struct fault_record)) {
+	if (*type == EVENT_FAULT_BATCH) {
+		const struct fault_batch *batch = data;
+		size_t room = size < sizeof(*batch) ? size : sizeof(*batch);
+		size_t fits = room < offsetof(struct fault_batch, records) ? 0
+			      : (room - offsetof(struct fault_batch, records)) /
+				sizeof(batch->records[0]);
+
+		for (size_t i = 0; i < batch->count && i < fits; i++)
+			handle_fault(collector, &batch->records[i]);
+	} else if ((__u16)*type == EVENT_FAULT && size >= sizeof(struct fault_record)) {
 		handle_fault(collector, data);
 	} else if ((__u16)*type == EVENT_FAULT_STACK &&
 		   size >= sizeof(struct fault_stack_record)) {
@@ -167,8 +177,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 	} else if (*type == EVENT_PROC_EXIT && size >= sizeof(struct proc_exit_event)) {
 		const struct proc_exit_event *exit_event = data;
 
+		/* Its maps stay until the slot is recycled: faults it took on
+		 * other CPUs may still be in their batches. */
 		remember_exit(collector, exit_event->slot, exit_event->tgid);
-		maps_cache_forget(&collector->maps, (pid_t)exit_event->tgid);
 	} else if (*type == EVENT_INVALID_FAULT &&
 		   size >= sizeof(struct fault_event)) {
 		record_invalid(collector, data);
@@ -200,6 +211,16 @@ void collector_free(struct collector *collector)
 /* At most this often, streamed faults are placed in freshly read maps. */
 #define MAPS_REFRESH_NS 50000000ULL
 
+/* Every event so far, with the faults still waiting in their CPU's batch. */
+static int drain(struct collector *collector)
+{
+	int err = tracer_flush_batches(collector->tracer);
+
+	if (err)
+		return err;
+	return ring_buffer__consume(collector->ring);
+}
+
 int collector_poll(struct collector *collector, int timeout_ms)
 {
 	struct timespec now;
@@ -216,10 +237,11 @@ int collector_poll(struct collector *collector, int timeout_ms)
 
 	if (err == -EINTR)
 		return 0;
-	/* Events are submitted without a wakeup below a threshold: take
-	 * what is there when the wait ends quietly. */
+	/* Events are submitted without a wakeup below a threshold, and
+	 * faults wait in their CPU's batch: take them when the wait ends
+	 * quietly. */
 	if (err == 0)
-		err = ring_buffer__consume(collector->ring);
+		err = drain(collector);
 	if (collector->stream_out)
 		fflush(collector->stream_out);
 	if (err < 0)
@@ -247,6 +269,7 @@ static int recycle_drained(struct collector *collector)
 		const struct exited_slot *gone = &collector->draining[i];
 		int err;
 
+		maps_cache_forget(&collector->maps, (pid_t)gone->tgid);
 		err = aggregate_release_slot(collector->agg, gone->slot, true);
 		if (!err)
 			err = tracer_recycle_slot(collector->tracer, gone->slot,
@@ -279,7 +302,7 @@ int collector_sync(struct collector *collector)
 	int err;
 
 	/* Drain first so that exits seen now get one more read below. */
-	err = ring_buffer__consume(collector->ring);
+	err = drain(collector);
 	if (err < 0)
 		return err;
 	for (__u32 slot = 0; slot < MAX_PROC_SLOTS; slot++) {

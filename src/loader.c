@@ -107,6 +107,8 @@ static int configure_stream(struct pfwatch_bpf *skel, const struct tracer_config
 	skel->rodata->stack_every = config->stack_every;
 	skel->rodata->stack_majors = config->stack_majors;
 	/* Records per fault (or per sampled fault) need the larger ring. */
+	bpf_program__set_autoload(skel->progs.flush_fault_batch, config->stream_faults);
+	bpf_program__set_autoattach(skel->progs.flush_fault_batch, false);
 	if (config->stream_faults || config->stack_every || config->stack_majors) {
 		ring_bytes = STREAM_RING_BYTES;
 		if (bpf_map__set_max_entries(skel->maps.events, ring_bytes))
@@ -201,6 +203,8 @@ static void detach(struct tracer *tracer)
 	if (tracer->slots)
 		munmap(tracer->slots, tracer->slots_size);
 	tracer->slots = NULL;
+	free(tracer->batches);
+	tracer->batches = NULL;
 	pfwatch_bpf__destroy(tracer->skel);
 	tracer->skel = NULL;
 }
@@ -349,6 +353,40 @@ int tracer_recycle_slot(struct tracer *tracer, __u32 slot, __u32 tgid)
 	if (bpf_map_update_elem(bpf_map__fd(tracer->skel->maps.free_slots),
 				NULL, &slot, BPF_ANY))
 		return -errno;
+	return 0;
+}
+
+int tracer_flush_batches(struct tracer *tracer)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run, .flags = BPF_F_TEST_RUN_ON_CPU);
+	int nr_cpus = libbpf_num_possible_cpus(), prog_fd, map_fd;
+	size_t stride = (sizeof(struct cpu_batch) + 7) & ~(size_t)7;
+	__u32 zero = 0;
+
+	if (!tracer->skel || !tracer->skel->rodata->stream_faults)
+		return 0;
+	if (nr_cpus <= 0)
+		return nr_cpus ? nr_cpus : -EINVAL;
+	if (!tracer->batches) {
+		tracer->batches = calloc((size_t)nr_cpus, stride);
+		if (!tracer->batches)
+			return -ENOMEM;
+	}
+	map_fd = bpf_map__fd(tracer->skel->maps.fault_batches);
+	if (bpf_map_lookup_elem(map_fd, &zero, tracer->batches))
+		return -errno;
+	prog_fd = bpf_program__fd(tracer->skel->progs.flush_fault_batch);
+	for (int cpu = 0; cpu < nr_cpus; cpu++) {
+		const struct cpu_batch *batch =
+			(const void *)((const char *)tracer->batches + (size_t)cpu * stride);
+
+		if (!batch->batch.count)
+			continue;
+		run.cpu = (__u32)cpu;
+		/* A CPU gone offline took no faults since: nothing to flush. */
+		if (bpf_prog_test_run_opts(prog_fd, &run) && errno != ENXIO)
+			return -errno;
+	}
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct tracer {
 	int nr_perf_events;
 	int *perf_fds;
 	struct bpf_link **perf_links;
+	void *batches;			/* each CPU's fault batch, as last read */
 };
 
 /* Returns 0, or -1 after printing one line on stderr. */
@@ -41,6 +42,8 @@ void tracer_stop(struct tracer *tracer);
 
 int tracer_events_fd(const struct tracer *tracer);
 int tracer_recycle_slot(struct tracer *tracer, __u32 slot, __u32 tgid);
+/* Sends each CPU's partial batch of streamed faults to the ring; -errno. */
+int tracer_flush_batches(struct tracer *tracer);
 /*
  * Each diagnostic counter summed over the CPUs and, if @lost_per_cpu is
  * given (libbpf_num_possible_cpus() of them), each CPU's lost events of

@@ -394,6 +394,45 @@ def min_latency_lines_name_mapping_and_function():
 
 
 @test
+def min_latency_lines_arrive_while_the_process_runs():
+    """Faults wait in their CPU's batch until 32 gather or the reader
+    flushes it: a few faults, then a quiet process, must still show at
+    once, not when the process exits."""
+    need_root()
+    n, linger_s = 10, 4
+    with tempfile.TemporaryDirectory() as tmp:
+        said = os.path.join(tmp, "faultgen.out")
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            pfwatch_argv(["--min-latency", "0", "--", "sh", "-c",
+                          f"exec {FAULTGEN} --linger-ms {linger_s * 1000} "
+                          f"anon_zero {n} > {said}"]),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        region, seen, all_seen_after = None, 0, None
+        for line in proc.stdout:
+            if region is None and os.path.exists(said):
+                found = re.search(r"region=(0x[0-9a-f]+)-(0x[0-9a-f]+)", open(said).read())
+                if found:
+                    region = [int(x, 16) for x in found.groups()]
+            fields = streamed_lines(line)
+            if (region and fields and fields[0][3] == "anon_zero" and
+                    region[0] <= int(fields[0][5], 16) < region[1]):
+                seen += 1
+                if seen == n:
+                    all_seen_after = time.monotonic() - started
+        err = proc.stderr.read()
+        proc.wait(timeout=60)
+        ended_after = time.monotonic() - started
+    assert proc.returncode == 0, err
+    assert region, "faultgen printed no region"
+    assert seen == n, f"{seen} lines in faultgen's region, want {n}"
+    assert ended_after >= linger_s, f"faultgen ended after {ended_after:.1f} s"
+    assert all_seen_after < linger_s - 1, \
+        f"the {n} lines came {all_seen_after:.1f} s in, the process lingered {linger_s} s"
+    return f"{n} lines {all_seen_after:.2f} s after the start of a {ended_after:.1f} s run"
+
+
+@test
 def min_latency_threshold_filters():
     need_root()
     for extra in ((), ("--where",)):
