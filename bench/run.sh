@@ -1,8 +1,8 @@
 #!/bin/bash
 # Overhead on the cheapest page fault, as a ratio to the bare fault: runs of
-# bench/faultstorm without a tracer and under each tool, interleaved (in a
-# new random order each run) so that drift of a noisy VM hits all alike;
-# medians over all runs. Usage:
+# bench/faultstorm under each tool (in a new random order each run), each
+# right after a run without a tracer; medians of the paired differences,
+# with their middle half to show the noise. Usage:
 #   bench/run.sh BUILD [RUNS] [ROUNDS] [PROCESSES]
 # Tools that are not installed (bpftrace, perf) are skipped with a note.
 # Then pfwatch's peak RSS while PROCESSES (default 10000) short-lived
@@ -104,16 +104,21 @@ else
 	notes+=("perf not installed: perf record and perf trace skipped")
 fi
 
-declare -A results=()
+# Each tool's run is paired with a bare run just before it: the VM drifts
+# between a fast and a slow state within minutes, and the difference
+# within a pair is what the tool added.
+declare -A results=() added=()
 bare=()
 for _ in $(seq "$runs"); do
-	bare+=("$("$storm" "$pages" "$rounds")")
 	for tool in $(printf '%s\n' "${tools[@]}" | shuf); do
 		r=$rounds
 		# perf trace formats every event: ~20x slower, a few rounds suffice.
 		[ "$tool" = perf_trace ] && r=$(( rounds > 3 ? 3 : rounds ))
+		before=$("$storm" "$pages" "$r")
+		bare+=("$before")
 		ns=$(under "$tool" "${ready[$tool]}" "$r" run_tool "$tool")
 		results[$tool]+="$ns "
+		added[$tool]+="$(echo "$ns - $before" | bc -l) "
 	done
 done
 
@@ -124,27 +129,35 @@ lost_of() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["diagnostics"]["lost_events"])' "$file" 2>/dev/null || echo "?"
 }
 
+# The middle half of a tool's paired differences, "Q1..Q3".
+quartiles() {
+	sort -n | awk '{ v[NR] = $1 } END {
+		printf "%.0f..%.0f", v[int((NR + 3) / 4)], v[int((3 * NR + 3) / 4)] }'
+}
+
 bare_ns=$(printf '%s\n' "${bare[@]}" | median)
-declare -A median_ns=()
-printf '%-26s %10s %8s %8s %8s\n' tool ns/fault added ratio lost
-printf '%-26s %10s %8s %8s %8s\n' bare "$bare_ns" - 1.000 -
+declare -A added_ns=()
+printf '%-26s %10s %8s %13s %8s %8s\n' tool ns/fault added "middle half" ratio lost
+printf '%-26s %10s %8s %13s %8s %8s\n' bare "$bare_ns" - - 1.000 -
 for tool in "${tools[@]}"; do
 	ns=$(tr ' ' '\n' <<<"${results[$tool]}" | grep . | median)
-	median_ns[$tool]=$ns
+	diffs=$(tr ' ' '\n' <<<"${added[$tool]}" | grep .)
+	added_ns[$tool]=$(median <<<"$diffs")
 	lost=-
 	case $tool in pfwatch*) lost=$(lost_of "$tool") ;; esac
-	printf '%-26s %10s %8.0f %8.3f %8s\n' "${label[$tool]}" "$ns" \
-		"$(echo "$ns - $bare_ns" | bc -l)" \
-		"$(echo "$ns / $bare_ns" | bc -l)" "$lost"
+	printf '%-26s %10s %8.0f %13s %8.3f %8s\n' "${label[$tool]}" "$ns" \
+		"${added_ns[$tool]}" "$(quartiles <<<"$diffs")" \
+		"$(echo "($bare_ns + ${added_ns[$tool]}) / $bare_ns" | bc -l)" "$lost"
 done
-echo "($runs interleaved runs of $rounds rounds x $pages fresh pages; medians)"
+echo "($runs interleaved runs of $rounds rounds x $pages fresh pages; added: median of"
+echo " the differences with the bare run just before; ratio: 1 + added / bare)"
 # pfwatch's own share: what it adds above empty programs on every hook it runs.
-for tool in pfwatch pfwatch_stream; do
-	awk -v name="${label[$tool]}" -v ns="${median_ns[$tool]}" \
-	    -v floor="${median_ns[floor_rss]}" -v bare="$bare_ns" 'BEGIN {
-		own = ns - floor; share = floor - bare
-		if (share > 0)
-			printf "%s: own share %.0f ns, %.2f of the floor'"'"'s %.0f ns\n", name, own, own / share, share
+for tool in pfwatch pfwatch_stream pfwatch_where; do
+	awk -v name="${label[$tool]}" -v own="${added_ns[$tool]}" \
+	    -v floor="${added_ns[floor_rss]}" 'BEGIN {
+		own -= floor
+		if (floor > 0)
+			printf "%s: own share %.0f ns, %.2f of the floor'"'"'s %.0f ns\n", name, own, own / floor, floor
 		else
 			printf "%s: own share %.0f ns; the floor measured no cost this time\n", name, own
 	}'

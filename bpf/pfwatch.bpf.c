@@ -572,7 +572,7 @@ static __always_inline __u64 account(struct task_state *state, __u32 fault_class
 	stats = bpf_map_lookup_elem(&proc_stats, &slot);
 	if (!stats || fault_class >= NR_FAULT_CLASSES)
 		return 0;
-	shared = slot == OVERFLOW_SLOT || stats->threaded;
+	shared = stats->threaded;
 	if (state->entry_ns) {
 		latency_ns = bpf_ktime_get_ns() - state->entry_ns;
 		bucket = hist_bucket(latency_ns);

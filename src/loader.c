@@ -222,6 +222,8 @@ static int map_slots(struct tracer *tracer)
 		return -errno;
 	tracer->slots = mem;
 	tracer->slots_size = size;
+	/* Many processes share the overflow slot: its adds are always atomic. */
+	tracer->slots[OVERFLOW_SLOT].threaded = 1;
 	return 0;
 }
 
