@@ -210,6 +210,8 @@ void collector_free(struct collector *collector)
 
 /* At most this often, streamed faults are placed in freshly read maps. */
 #define MAPS_REFRESH_NS 50000000ULL
+/* While wakeups keep coming, partial batches are flushed this often. */
+#define BATCH_FLUSH_NS 20000000ULL
 
 /* Every event so far, with the faults still waiting in their CPU's batch. */
 static int drain(struct collector *collector)
@@ -239,9 +241,11 @@ int collector_poll(struct collector *collector, int timeout_ms)
 		return 0;
 	/* Events are submitted without a wakeup below a threshold, and
 	 * faults wait in their CPU's batch: take them when the wait ends
-	 * quietly. */
-	if (err == 0)
+	 * quietly, or when a busy CPU's wakeups keep it from ending so. */
+	if (err == 0 || (err > 0 && now_ns - collector->flushed_ns >= BATCH_FLUSH_NS)) {
+		collector->flushed_ns = now_ns;
 		err = drain(collector);
+	}
 	if (collector->stream_out)
 		fflush(collector->stream_out);
 	if (err < 0)

@@ -28,6 +28,7 @@ struct collector {
 	struct maps_cache maps;	/* where invalid and streamed faults landed */
 	struct symbolizer symbols;	/* the functions that faulted */
 	__u64 maps_read_ns;	/* when the maps cache last aged */
+	__u64 flushed_ns;	/* when the CPUs' fault batches were last sent */
 	FILE *stream_out;	/* --min-latency: one line per fault, else NULL */
 	__u64 stream_min_ns;	/* ...for faults at least this slow */
 	struct where_table *where;	/* --where: faults placed, else NULL */
