@@ -541,7 +541,9 @@ static __always_inline void stream_fault(struct task_state *state,
 	}
 	if (!stream_faults || latency_ns < stream_min_latency_ns)
 		return;
-	if (batch_fault(state, fault_class, latency_ns))
+	/* Major and invalid faults go alone, in the order the CPUs take them:
+	 * the file views tell sequential reads by it, and they are slow. */
+	if (fault_class < FAULT_FIRST_MAJOR && batch_fault(state, fault_class, latency_ns))
 		return;
 	record = bpf_ringbuf_reserve(&events, sizeof(*record), 0);
 	if (!record) {

@@ -124,7 +124,7 @@ enum event_type {
 	EVENT_INVALID_FAULT,	/* a fault that raised a signal */
 	EVENT_FAULT,		/* --min-latency, --where: one completed fault */
 	EVENT_FAULT_STACK,	/* --stacks: a fault with its user stack */
-	EVENT_FAULT_BATCH,	/* --min-latency, --where: a CPU's faults at once */
+	EVENT_FAULT_BATCH,	/* --min-latency, --where: a CPU's minor faults */
 };
 
 /* A streamed fault: kept small, there may be one per fault. */
@@ -139,9 +139,9 @@ struct fault_record {
 };
 
 /*
- * Streamed faults travel in batches: each CPU gathers its records and hands
- * them to the ring buffer together, which costs about what one record
- * alone would. The reader flushes partial batches every time it polls.
+ * Streamed minor faults travel in batches: each CPU gathers its records
+ * and hands them to the ring buffer together, which costs about what one
+ * record alone would. The reader flushes partial batches when it polls.
  */
 #define FAULT_BATCH_RECORDS 32
 

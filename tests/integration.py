@@ -986,6 +986,52 @@ def where_names_the_file_and_offsets_of_major_faults():
 
 
 @test
+def where_keeps_major_faults_in_order_across_cpus():
+    """Minor faults reach the reader in per-CPU batches, out of order across
+    CPUs; major faults must not: the file view tells sequential reads from
+    random ones by their order. faultgen is moved between two CPUs every
+    millisecond while it reads its file."""
+    need_root()
+    if len(os.sched_getaffinity(0)) < 2:
+        raise Skip("one CPU: nothing to move faultgen between")
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    n = N
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "where.json")
+        tracer = subprocess.Popen(
+            pfwatch_argv(["--where", "-o", out, "--", FAULTGEN, "--dir", tmp,
+                          "--start-after-ms", "500", "--linger-ms", "400",
+                          "file_read", str(n)]),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        children = f"/proc/{tracer.pid}/task/{tracer.pid}/children"
+        gen, moves = None, 0
+        while tracer.poll() is None:
+            try:
+                if gen is None:
+                    found = open(children).read().split()
+                    gen = int(found[0]) if found else None
+                if gen is not None:
+                    os.sched_setaffinity(gen, {cpus[moves % 2]})
+                    moves += 1
+            except (OSError, ValueError):
+                if gen is not None:
+                    break	# faultgen has exited
+            time.sleep(0.001)
+        _, err = tracer.communicate(timeout=60)
+        if tracer.returncode == 3:
+            raise Skip(err.strip())
+        assert tracer.returncode == 0, err
+        doc = json.load(open(out))
+    assert gen and moves > 100, f"faultgen moved {moves} times"
+    files = [f for f in doc["where"]["files"]
+             if os.path.basename(f["path"]).startswith("faultgen.") and f["major"] == n]
+    assert len(files) == 1, [(f["path"], f["major"]) for f in doc["where"]["files"]]
+    f = files[0]
+    assert f["sequential"] == n - 1 and f["random"] == 0, f
+    return f"{n} majors read in order while moved {moves} times between CPUs {cpus}"
+
+
+@test
 def where_resolves_the_faulting_function():
     need_root()
     with tempfile.TemporaryDirectory() as tmp:
