@@ -9,8 +9,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 
-# Each stage is bounded (STAGE_LIMIT seconds, default 1200): a stage that
-# hangs is one FAIL with its name, and the suite goes on to the next.
+# Each stage is bounded (PFWATCH_STAGE_LIMIT seconds, default 1200): one
+# that hangs is one FAIL with its name, and the suite goes on to the next.
 stage_limit=${PFWATCH_STAGE_LIMIT:-1200}
 run() {
 	local start=$SECONDS rc name=$1
