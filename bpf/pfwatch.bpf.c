@@ -505,17 +505,34 @@ static __always_inline void send_batch(struct fault_batch *batch)
 	batch->count = 0;
 }
 
+/* This CPU's batch, marked busy; NULL if another program holds it. */
+static __always_inline struct cpu_batch *claim_batch(void)
+{
+	__u32 zero = 0;
+	struct cpu_batch *cpu = bpf_map_lookup_elem(&fault_batches, &zero);
+
+	if (!cpu || cpu->busy)
+		return NULL;
+	cpu->busy = 1;
+	barrier();
+	return cpu;
+}
+
+static __always_inline void release_batch(struct cpu_batch *cpu)
+{
+	barrier();
+	cpu->busy = 0;
+}
+
 /* Add a fault to this CPU's batch; false if the batch is busy. */
 static __always_inline bool batch_fault(struct task_state *state,
 					__u32 fault_class, __u64 latency_ns)
 {
-	__u32 zero = 0, count;
-	struct cpu_batch *cpu = bpf_map_lookup_elem(&fault_batches, &zero);
+	struct cpu_batch *cpu = claim_batch();
+	__u32 count;
 
-	if (!cpu || cpu->busy)
+	if (!cpu)
 		return false;
-	cpu->busy = 1;
-	barrier();
 	count = cpu->batch.count;
 	if (count < FAULT_BATCH_RECORDS) {
 		fill_record(&cpu->batch.records[count], state, EVENT_FAULT,
@@ -524,8 +541,7 @@ static __always_inline bool batch_fault(struct task_state *state,
 	}
 	if (cpu->batch.count >= FAULT_BATCH_RECORDS)
 		send_batch(&cpu->batch);
-	barrier();
-	cpu->busy = 0;
+	release_batch(cpu);
 	return true;
 }
 
@@ -909,16 +925,12 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 SEC("raw_tp")
 int flush_fault_batch(void *ctx)
 {
-	__u32 zero = 0;
-	struct cpu_batch *cpu = bpf_map_lookup_elem(&fault_batches, &zero);
+	struct cpu_batch *cpu = claim_batch();
 
-	if (!cpu || cpu->busy)
+	if (!cpu)
 		return 0;
-	cpu->busy = 1;
-	barrier();
 	send_batch(&cpu->batch);
-	barrier();
-	cpu->busy = 0;
+	release_batch(cpu);
 	return 0;
 }
 
