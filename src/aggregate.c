@@ -113,21 +113,24 @@ static struct process_record *add_record(struct aggregate *agg,
 	return record;
 }
 
-/*
- * The kernel keeps no count of timed faults: the histogram is that count,
- * summed from the copy so that a fault landing meanwhile cannot set the
- * two apart.
- */
+__u64 slot_class_count(__u64 untimed, const __u64 hist[HIST_BUCKETS])
+{
+	__u64 count = untimed;
+
+	for (unsigned int b = 0; b < HIST_BUCKETS; b++)
+		count += hist[b];
+	return count;
+}
+
+/* Counts summed from the copied histogram, so that a fault landing
+ * meanwhile cannot set the two apart. */
 static void copy_stats(struct fault_stats *to, const struct proc_stats *from)
 {
 	memcpy(to->latency_sum_ns, from->latency_sum_ns,
 	       sizeof(to->latency_sum_ns));
 	memcpy(to->hist, from->hist, sizeof(to->hist));
-	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
-		to->count[c] = from->untimed[c];
-		for (unsigned int b = 0; b < HIST_BUCKETS; b++)
-			to->count[c] += to->hist[c][b];
-	}
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		to->count[c] = slot_class_count(from->untimed[c], to->hist[c]);
 }
 
 int aggregate_update_slot(struct aggregate *agg, __u32 slot,

@@ -110,6 +110,12 @@ const char *class_kind_name(enum class_kind kind);
 void aggregate_init(struct aggregate *agg);
 void aggregate_free(struct aggregate *agg);
 
+/*
+ * The kernel keeps no count of timed faults: a class's count is its
+ * untimed faults plus its histogram's total.
+ */
+__u64 slot_class_count(__u64 untimed, const __u64 hist[HIST_BUCKETS]);
+
 /* Copy a live slot into its process's record; -ENOMEM on failure. */
 int aggregate_update_slot(struct aggregate *agg, __u32 slot,
 			  const struct proc_stats *stats);

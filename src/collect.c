@@ -290,13 +290,9 @@ static int recycle_drained(struct collector *collector)
 
 static bool slot_empty(const struct proc_stats *stats)
 {
-	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
-		if (stats->untimed[c])
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (slot_class_count(stats->untimed[c], stats->hist[c]))
 			return false;
-		for (unsigned int b = 0; b < HIST_BUCKETS; b++)
-			if (stats->hist[c][b])
-				return false;
-	}
 	return true;
 }
 
