@@ -36,6 +36,24 @@ static int by_address(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/*
+ * A symbol's size, or for one without (such as _init and _fini) the rest
+ * of its section: unbounded, it would name every address after it, the
+ * PLT or read-only data included.
+ */
+static __u64 function_size(Elf *elf, const GElf_Sym *symbol)
+{
+	Elf_Scn *home = symbol->st_shndx < SHN_LORESERVE
+			? elf_getscn(elf, symbol->st_shndx) : NULL;
+	GElf_Shdr header;
+
+	if (symbol->st_size || !home || !gelf_getshdr(home, &header) ||
+	    symbol->st_value < header.sh_addr ||
+	    symbol->st_value >= header.sh_addr + header.sh_size)
+		return symbol->st_size;
+	return header.sh_addr + header.sh_size - symbol->st_value;
+}
+
 /* Functions of one symbol table section; -1 when out of memory. */
 static int read_functions(Elf *elf, Elf_Scn *section, const GElf_Shdr *header,
 			  struct binary_symbols *binary)
@@ -62,7 +80,7 @@ static int read_functions(Elf *elf, Elf_Scn *section, const GElf_Shdr *header,
 			return -1;
 		binary->functions = grown;
 		grown[binary->nr_functions].addr = symbol.st_value;
-		grown[binary->nr_functions].size = symbol.st_size;
+		grown[binary->nr_functions].size = function_size(elf, &symbol);
 		grown[binary->nr_functions].name = strdup(name);
 		if (!grown[binary->nr_functions].name)
 			return -1;

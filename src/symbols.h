@@ -14,7 +14,7 @@
 #define SYMBOLS_MAX_LOADS 16
 
 struct elf_function {
-	__u64 addr, size;
+	__u64 addr, size;		/* 0: no size, no section known */
 	char *name;
 };
 
