@@ -27,7 +27,7 @@ LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
 
-UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_view test_tui_layout test_where test_export_csv test_stacks test_export_folded
+UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_view test_tui_layout test_where test_export_csv test_stacks test_export_folded test_symbols
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
@@ -80,6 +80,16 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS)
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Itests/unit $(CFLAGS) $(SANITIZE) $< $(ASAN_OBJS) $(LIBS) -o $@
+
+# test_symbols reads a program of known functions, and a stripped copy,
+# from beside its own binary.
+SYMBOLS_FIXTURES := $(BUILD)/tests/fixtures/symbols_fixture $(BUILD)/asan/tests/fixtures/symbols_fixture
+$(SYMBOLS_FIXTURES): tests/unit/fixtures/symbols_fixture.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARNINGS) -O0 -g -fno-inline -rdynamic $< -o $@
+	strip --strip-all -o $@.stripped $@
+$(BUILD)/tests/test_symbols: $(BUILD)/tests/fixtures/symbols_fixture
+$(BUILD)/asan/tests/test_symbols: $(BUILD)/asan/tests/fixtures/symbols_fixture
 
 # Fuzz targets (libFuzzer, clang's, with ASan and UBSan): the JSON reader,
 # the /proc/PID/maps parser and the command line.
