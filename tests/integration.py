@@ -1582,12 +1582,53 @@ def unprivileged_user_is_refused():
     return lines[0]
 
 
+def backend_the_kernel_allows():
+    """The first of fexit, kprobe, perf this kernel allows, asked of the
+    kernel itself rather than of pfwatch: bpftool's probe of tracing
+    programs (fentry/fexit), and register_kprobe in /proc/kallsyms
+    (CONFIG_KPROBES); perf page-fault events are everywhere."""
+    bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
+    if not os.path.exists(bpftool):
+        raise Skip("no bpftool to probe the kernel's program types")
+    probe = subprocess.run([bpftool, "-j", "feature", "probe", "kernel"],
+                           capture_output=True, text=True, timeout=120)
+    assert probe.returncode == 0, f"bpftool feature probe: {probe.stderr.strip()}"
+    if json.loads(probe.stdout)["program_types"]["have_tracing_prog_type"]:
+        return "fexit", "tracing programs load"
+    with open("/proc/kallsyms") as f:
+        if any(line.split()[2:3] == ["register_kprobe"] for line in f):
+            return "kprobe", "no tracing programs; register_kprobe in kallsyms"
+    return "perf", "no tracing programs, no register_kprobe in kallsyms"
+
+
 @test
 def backend_reported_with_verbose():
+    """-v names the backend the kernel allows (the VM run says which one,
+    else the kernel is probed); choosing it, auto first names each backend
+    it tried and the kernel refused, in order."""
     need_root()
+    order = ("fexit", "kprobe", "perf")
+    chosen_by_hand = BACKEND not in (None, "", "auto")
+    if EXPECT_BACKEND:
+        want, why = EXPECT_BACKEND, "PFWATCH_EXPECT_BACKEND"
+    elif chosen_by_hand:
+        want, why = BACKEND, "PFWATCH_BACKEND"
+    else:
+        want, why = backend_the_kernel_allows()
     r = pfwatch(["-v", "--", "true"])
     assert r.returncode == 0, r.stderr
-    assert "backend " in r.stderr, r.stderr
+    lines = r.stderr.splitlines()
+    chosen = [i for i, l in enumerate(lines)
+              if re.match(r"pfwatch: backend \w+, entry ", l)]
+    assert len(chosen) == 1, f"{len(chosen)} backend lines: {r.stderr}"
+    assert lines[chosen[0]].startswith(f"pfwatch: backend {want}, "), \
+        f"want {want} ({why}): {lines[chosen[0]]}"
+    refused = [b for b in order
+               if any(l.startswith(f"pfwatch: backend {b}: cannot ")
+                      for l in lines[:chosen[0]])]
+    tried = [] if chosen_by_hand else list(order[:order.index(want)])
+    assert refused == tried, f"refusals {refused}, want {tried}: {r.stderr}"
+    return f"{want} ({why})" + (f", after {', '.join(refused)} refused" if refused else "")
 
 
 @test
