@@ -83,13 +83,13 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJS)
 
 # test_symbols reads a program of known functions, and a stripped copy,
 # from beside its own binary.
-SYMBOLS_FIXTURES := $(BUILD)/tests/fixtures/symbols_fixture $(BUILD)/asan/tests/fixtures/symbols_fixture
-$(SYMBOLS_FIXTURES): tests/unit/fixtures/symbols_fixture.c
+$(BUILD)/%/fixtures/symbols_fixture: tests/unit/fixtures/symbols_fixture.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O0 -g -fno-inline -rdynamic $< -o $@
-	strip --strip-all -o $@.stripped $@
-$(BUILD)/tests/test_symbols: $(BUILD)/tests/fixtures/symbols_fixture
-$(BUILD)/asan/tests/test_symbols: $(BUILD)/asan/tests/fixtures/symbols_fixture
+$(BUILD)/%/fixtures/symbols_fixture.stripped: $(BUILD)/%/fixtures/symbols_fixture
+	strip --strip-all -o $@ $<
+$(BUILD)/tests/test_symbols: $(addprefix $(BUILD)/tests/fixtures/,symbols_fixture symbols_fixture.stripped)
+$(BUILD)/asan/tests/test_symbols: $(addprefix $(BUILD)/asan/tests/fixtures/,symbols_fixture symbols_fixture.stripped)
 
 # Fuzz targets (libFuzzer, clang's, with ASan and UBSan): the JSON reader,
 # the /proc/PID/maps parser and the command line.

@@ -52,54 +52,65 @@ static int fixture_path(char *path, const char *name)
 	return snprintf(path, PATH_MAX, "%s/fixtures/%s", self, name) >= PATH_MAX ? -1 : 0;
 }
 
+/* "name address" lines, in the order of names[]; 0, or -1. */
+static int read_addresses(FILE *lines, __u64 address[NR_NAMES])
+{
+	unsigned long long value;
+	char word[64];
+
+	for (int i = 0; i < NR_NAMES; i++) {
+		if (fscanf(lines, "%63s %llx", word, &value) != 2 || strcmp(word, names[i]))
+			return -1;
+		address[i] = value;
+	}
+	return 0;
+}
+
 /* Starts it and reads its addresses and maps; 0, or -1. */
 static int start_fixture(struct fixture *f, const char *name)
 {
-	int in[2], out[2];
+	int in[2], out[2], err;
 	FILE *lines;
-	char word[64];
-	unsigned long long address;
 
-	if (fixture_path(f->path, name) || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+	if (fixture_path(f->path, name) || pipe2(in, O_CLOEXEC))
 		return -1;
+	if (pipe2(out, O_CLOEXEC)) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
 	f->pid = fork();
-	if (f->pid < 0)
-		return -1;
 	if (!f->pid) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execl(f->path, f->path, (char *)NULL);
+		if (dup2(in[0], 0) == 0 && dup2(out[1], 1) == 1)
+			execl(f->path, f->path, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
 	close(out[1]);
 	f->hold = in[1];
-	lines = fdopen(out[0], "r");
-	if (!lines)
+	lines = f->pid > 0 ? fdopen(out[0], "r") : NULL;
+	if (!lines) {
+		close(out[0]);
 		return -1;
-	for (int i = 0; i < NR_NAMES; i++)
-		if (fscanf(lines, "%63s %llx", word, &address) != 2 || strcmp(word, names[i])) {
-			fclose(lines);
-			return -1;
-		}
-		else
-			f->address[i] = address;
+	}
+	err = read_addresses(lines, f->address);
 	fclose(lines);
-	return maps_table_read_pid(&f->maps, f->pid) ? -1 : 0;
+	return err || maps_table_read_pid(&f->maps, f->pid) ? -1 : 0;
 }
 
 static void stop_fixture(struct fixture *f)
 {
 	int status;
 
-	if (f->pid > 0) {
+	if (f->hold > 0)
 		close(f->hold);
+	if (f->pid > 0) {
 		if (waitpid(f->pid, &status, 0) == f->pid)
 			CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
 			      "%s exited with %d", f->path, status);
 	}
 	maps_table_free(&f->maps);
-	f->pid = 0;
+	f->pid = f->hold = 0;
 }
 
 /* Function addresses and sizes from `nm -S` of the unstripped file. */
