@@ -30,10 +30,7 @@ static __u32 bucket_of(__u32 pow2, __u32 quarter)
 	return (pow2 - 1) * 4 + quarter;
 }
 
-/*
- * RFC 4180 fields, one row per line (a quoted field may hold anything
- * but a line break, which these tests never write); -1 if malformed.
- */
+/* RFC 4180 records (a quoted field may hold line breaks); -1 if malformed. */
 static int parse_csv(const char *text, struct csv_rows *rows)
 {
 	memset(rows, 0, sizeof(*rows));
@@ -122,9 +119,10 @@ static void check_row(const struct csv_rows *rows, const char *pid, const char *
 static struct aggregate agg;	/* large: off the stack */
 
 /*
- * Process 4242, "a,b\"c" (a comma and a quote), has 1005 anon_zero faults:
- * 5 untimed, 900 in [1024, 1280), 90 in [2560, 3072), 9 in [28672, 32768)
- * and 1 in [1572864, 1835008); 7 untimed segv_maperr faults; nothing else.
+ * Process 4242, "a,b\"c\nd" (a comma, a quote, a line break), has 1005
+ * anon_zero faults: 5 untimed, 900 in [1024, 1280), 90 in [2560, 3072), 9
+ * in [28672, 32768) and 1 in [1572864, 1835008); 7 untimed segv_maperr
+ * faults; nothing else.
  * A folded record of 3 exited "worker" processes has 2 file_read faults of
  * values 2 and 3 (buckets of their own).
  */
@@ -139,7 +137,7 @@ static void build_aggregate(void)
 	if (!p || !folded)
 		return;
 	p->tgid = 4242;
-	snprintf(p->comm, sizeof(p->comm), "a,b\"c");
+	snprintf(p->comm, sizeof(p->comm), "a,b\"c\nd");
 	p->stats.hist[FAULT_ANON_ZERO][bucket_of(10, 0)] = 900;
 	p->stats.hist[FAULT_ANON_ZERO][bucket_of(11, 1)] = 90;
 	p->stats.hist[FAULT_ANON_ZERO][bucket_of(14, 3)] = 9;
@@ -180,17 +178,18 @@ static void rows_hold_counts_and_percentiles(void)
 	 * fourth. A bucket [(4 + q) << (p - 2), + 1 << (p - 2)) stands for
 	 * its middle: 1024 + 128, 2560 + 256, 28672 + 2048, 1572864 + 131072.
 	 */
-	check_row(&rows, "4242", "a,b\"c", "anon_zero", (const char *const[]){
-		"4242", "a,b\"c", "1", "anon_zero", "minor", "1005", "1000", "1500000",
+	check_row(&rows, "4242", "a,b\"c\nd", "anon_zero", (const char *const[]){
+		"4242", "a,b\"c\nd", "1", "anon_zero", "minor", "1005", "1000", "1500000",
 		"1152", "1152", "2816", "30720", "1703936" });
-	check_row(&rows, "4242", "a,b\"c", "segv_maperr", (const char *const[]){
-		"4242", "a,b\"c", "1", "segv_maperr", "invalid", "7", "0", "0",
+	check_row(&rows, "4242", "a,b\"c\nd", "segv_maperr", (const char *const[]){
+		"4242", "a,b\"c\nd", "1", "segv_maperr", "invalid", "7", "0", "0",
 		"0", "0", "0", "0", "0" });
 	/* Values below 4 have a bucket each and stand for themselves. */
 	check_row(&rows, "0", "worker", "file_read", (const char *const[]){
 		"0", "worker", "3", "file_read", "major", "2", "2", "5",
 		"2", "3", "3", "3", "3" });
-	CHECK(strstr(text, "\n4242,\"a,b\"\"c\",1,anon_zero,"), "comm not quoted:\n%s", text);
+	CHECK(strstr(text, "\n4242,\"a,b\"\"c\nd\",1,anon_zero,"), "comm not quoted:\n%s",
+	      text);
 out:
 	free(text);
 	aggregate_free(&agg);
