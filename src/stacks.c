@@ -30,12 +30,15 @@ void stacks_free(struct stack_table *table)
 	memset(table, 0, sizeof(*table));
 }
 
-/* Appends @name to @line as a frame: ';' and spaces would split it. */
-static size_t put_frame(char *line, size_t at, const char *name)
+/*
+ * Appends @name to @line as a frame, the line kept under @limit bytes:
+ * ';' and spaces would split it.
+ */
+static size_t put_frame(char *line, size_t at, const char *name, size_t limit)
 {
-	if (at && at + 1 < FOLDED_MAX)
+	if (at && at + 1 < limit)
 		line[at++] = ';';
-	for (; *name && at + 1 < FOLDED_MAX; name++)
+	for (; *name && at + 1 < limit; name++)
 		line[at++] = *name == ';' || *name == ' ' ? '_' : *name;
 	line[at] = '\0';
 	return at;
@@ -78,19 +81,22 @@ void stacks_add(struct stack_table *table, struct maps_cache *maps,
 {
 	__u32 nr = record->nr_frames < MAX_STACK_FRAMES ? record->nr_frames
 							 : MAX_STACK_FRAMES;
-	char line[FOLDED_MAX], name[256];
-	size_t at = put_frame(line, 0, comm[0] ? comm : "?");
+	char line[FOLDED_MAX], name[256], leaf[32];
+	size_t room, at;
 	__u64 hash;
 
 	table->sampled++;
+	/* A long stack is cut in its frames: the class always ends the line. */
+	snprintf(leaf, sizeof(leaf), "[%s]", fault_class_name(record->fault.fault_class));
+	room = FOLDED_MAX - strlen(leaf) - 1;
+	at = put_frame(line, 0, comm[0] ? comm : "?", room);
 	/* Outermost first; return addresses point past their call. */
 	for (__u32 i = nr; i-- > 0;) {
 		name_frame(name, sizeof(name), maps, symbols, record->fault.tgid,
 			   i ? record->frames[i] - 1 : record->frames[i]);
-		at = put_frame(line, at, name);
+		at = put_frame(line, at, name, room);
 	}
-	snprintf(name, sizeof(name), "[%s]", fault_class_name(record->fault.fault_class));
-	put_frame(line, at, name);
+	put_frame(line, at, leaf, FOLDED_MAX);
 	hash = hash_line(line);
 	for (size_t probe = 0;; probe++) {
 		int *slot = &table->index[(hash + probe) & (2 * STACKS_MAX - 1)];
