@@ -16,6 +16,14 @@ static __attribute__((noipa)) int outer_frame(int x) { return x + 1; }
 static __attribute__((noipa)) int middle_frame(int x) { return x * 3; }
 static __attribute__((noipa)) int inner_frame(int x) { return x - 7; }
 
+/* A frame of 161 characters: 32 of them are more than a line holds. */
+#define PASTE(a, b) a##b
+#define CAT(a, b) PASTE(a, b)
+#define TEN abcdefghij
+#define FIFTY CAT(CAT(CAT(CAT(TEN, TEN), TEN), TEN), TEN)
+#define LONG_FRAME CAT(CAT(CAT(long_frame_, FIFTY), FIFTY), FIFTY)
+static __attribute__((noipa)) int LONG_FRAME(int x) { return x / 5; }
+
 static struct stack_table table;
 static struct maps_cache maps;
 static struct symbolizer symbols;
@@ -186,6 +194,32 @@ static void frames_are_bounded(void)
 	tear_down();
 }
 
+/* A stack longer than a line is cut in its frames, never in its class. */
+static void long_stacks_keep_their_class(void)
+{
+	struct fault_stack_record *record = malloc(sizeof(*record));
+	const char *line, *leaf;
+
+	CHECK(record && !set_up(), "out of memory");
+	if (!record)
+		return;
+	memset(record, 0, sizeof(*record));
+	record->fault.tgid = (__u32)getpid();
+	record->fault.fault_class = FAULT_FILE_READ;
+	record->nr_frames = MAX_STACK_FRAMES;
+	for (int i = 0; i < MAX_STACK_FRAMES; i++)
+		record->frames[i] = code_address(LONG_FRAME) + (i ? 1 : 0);
+	stacks_add(&table, &maps, &symbols, record, "deep");
+	line = table.nr_stacks ? table.stacks[0].frames : "";
+	leaf = strrchr(line, ';');
+	CHECK(!strncmp(line, "deep;long_frame_abcdefghij", 26) &&
+	      strlen(line) > 20 * 162, "line '%.80s...'", line);
+	CHECK(leaf && !strcmp(leaf, ";[file_read]"), "the line ends in '%s'",
+	      leaf ? leaf : line);
+	free(record);
+	tear_down();
+}
+
 /* Past STACKS_MAX distinct stacks, new ones are counted, known ones merge. */
 static void full_table_counts_the_rest(void)
 {
@@ -241,6 +275,7 @@ int main(void)
 	RUN(different_stacks_stay_apart);
 	RUN(unnamed_frames_and_comms);
 	RUN(frames_are_bounded);
+	RUN(long_stacks_keep_their_class);
 	RUN(full_table_counts_the_rest);
 	RUN(folded_lines_are_the_table);
 	return check.failures ? 1 : 0;
