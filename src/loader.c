@@ -102,15 +102,15 @@ static int configure_stream(struct pfwatch_bpf *skel, const struct tracer_config
 
 	if (nr_cpus <= 0)
 		return nr_cpus ? nr_cpus : -EINVAL;
-	skel->rodata->stream_faults = config->stream_faults;
+	skel->rodata->stream_faults = config->stream_records;
 	skel->rodata->stream_min_latency_ns = config->stream_min_latency_ns;
 	skel->rodata->stack_every = config->stack_every;
 	skel->rodata->stack_majors = config->stack_majors;
 	/* Run by the reader, on a CPU, to send a partial batch of faults. */
-	bpf_program__set_autoload(skel->progs.flush_fault_batch, config->stream_faults);
+	bpf_program__set_autoload(skel->progs.flush_fault_batch, config->stream_records);
 	bpf_program__set_autoattach(skel->progs.flush_fault_batch, false);
 	/* Records per fault (or per sampled fault) need the larger ring. */
-	if (config->stream_faults || config->stack_every || config->stack_majors) {
+	if (config->stream_records || config->stack_every || config->stack_majors) {
 		ring_bytes = STREAM_RING_BYTES;
 		if (bpf_map__set_max_entries(skel->maps.events, ring_bytes))
 			return -errno;

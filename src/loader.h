@@ -15,7 +15,7 @@ struct tracer_config {
 	pid_t tid;
 	const char *comm;		/* "" for any */
 	unsigned long long cgroup_id;	/* 0 for any */
-	bool stream_faults;		/* a ring buffer record per fault... */
+	bool stream_records;		/* a ring buffer record per fault... */
 	unsigned long long stream_min_latency_ns;	/* ...this slow or slower */
 	unsigned stack_every;		/* --stacks N: 1 in N faults; 0: off */
 	bool stack_majors;		/* --stacks major */

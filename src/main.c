@@ -160,7 +160,7 @@ static int check_output_as(const char *path, const char *user, uid_t uid, gid_t 
 /* The live screen needs a person at a terminal and a periodic view. */
 static bool wants_live_view(const struct options *opts)
 {
-	return !opts->batch && !opts->command && !opts->stream_faults && !opts->serve &&
+	return !opts->plain_text && !opts->command && !opts->min_latency_given && !opts->serve &&
 	       opts->interval_s > 0 && isatty(STDIN_FILENO) &&
 	       isatty(STDOUT_FILENO);
 }
@@ -193,7 +193,7 @@ static int drop_privileges(const struct session *s)
 		.uid = s->user_uid,
 		.gid = s->user_gid,
 		.read_maps = o->where || o->stack_every || o->stack_majors ||
-			     o->stream_faults,
+			     o->min_latency_given,
 		.write_anywhere = o->output_path != NULL,
 		.signal_command = o->command != NULL,
 	};
@@ -596,7 +596,7 @@ static int prepare(struct session *s, struct tracer_config *config)
 	config->comm = s->opts.comm;
 	config->verbose = s->opts.verbose;
 	/* --where needs every fault; --min-latency's filter is then ours. */
-	config->stream_faults = s->opts.stream_faults || s->opts.where;
+	config->stream_records = s->opts.min_latency_given || s->opts.where;
 	config->thread_counts = wants_live_view(&s->opts);
 	config->stream_min_latency_ns = s->opts.where ? 0 :
 		(unsigned long long)(s->opts.min_latency_us * 1000);
@@ -688,7 +688,7 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	describe_run(&s);
-	if (s.opts.stream_faults) {
+	if (s.opts.min_latency_given) {
 		s.collector.stream_out = stdout;
 		s.collector.stream_min_ns = (__u64)(s.opts.min_latency_us * 1000);
 		render_fault_header(stdout);

@@ -301,7 +301,7 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 			bad_option("--min-latency: '%s' is not a latency (0 to 10000000 microseconds)", arg);
 			return false;
 		}
-		opts->stream_faults = true;
+		opts->min_latency_given = true;
 		return true;
 	case OPT_FORMAT:
 		opts->output_format = export_format_named(arg);
@@ -328,7 +328,7 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 		}
 		return true;
 	case 'b':
-		opts->batch = true;
+		opts->plain_text = true;
 		return true;
 	case OPT_NO_COLOR:
 		opts->no_color = true;
@@ -379,7 +379,7 @@ static bool check_combination(const struct options *opts)
 		bad_option("%s--format and --export-interval need -o FILE", "");
 		return false;
 	}
-	if (opts->serve && (opts->command || opts->stream_faults)) {
+	if (opts->serve && (opts->command || opts->min_latency_given)) {
 		bad_option("%spfwatch serve traces running processes: no -- COMMAND, no --min-latency", "");
 		return false;
 	}
@@ -439,7 +439,7 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 		bad_option("%s-- must be followed by a command", "");
 		return OPTIONS_BAD;
 	}
-	if (opts->stream_faults && !opts->interval_given)
+	if (opts->min_latency_given && !opts->interval_given)
 		opts->interval_s = 0;	/* stdout carries the stream */
 	return check_combination(opts) ? OPTIONS_RUN : OPTIONS_BAD;
 }

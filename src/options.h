@@ -24,13 +24,13 @@ struct options {
 	int output_format;		/* enum export_format; 0: by extension */
 	double export_interval_s;	/* 0: write only at the end */
 	int top;			/* rows in the periodic table */
-	bool stream_faults;		/* --min-latency */
+	bool min_latency_given;	/* --min-latency */
 	bool where;			/* --where: mappings, files, pages, code */
 	unsigned stack_every;		/* --stacks N: 1 in N faults */
 	bool stack_majors;		/* --stacks major: majors and invalid */
 	double min_latency_us;
 	bool verbose;
-	bool batch;			/* plain text even on a terminal */
+	bool plain_text;		/* -b: plain text even on a terminal */
 	bool no_color;
 	char **command;			/* pfwatch -- CMD ARGS: NULL-terminated */
 	bool serve;			/* pfwatch serve: /metrics over HTTP */
