@@ -34,6 +34,26 @@
 
 enum exit_code { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
+/* How a run ended; an errno travels only with RUN_FAILED. */
+enum run_outcome {
+	RUN_TRACED,	/* traced to the end: summarize */
+	RUN_FAILED,	/* tracing failed: summarize what was seen, exit 1 */
+	RUN_REFUSED,	/* never traced, and said why: exit 2 */
+};
+
+struct run_result {
+	enum run_outcome outcome;
+	int err;	/* RUN_FAILED: -errno */
+};
+
+static const struct run_result run_refused = { .outcome = RUN_REFUSED };
+
+/* A loop's -errno, or 0 when it traced to the end. */
+static struct run_result run_traced(int err)
+{
+	return (struct run_result){ .outcome = err ? RUN_FAILED : RUN_TRACED, .err = err };
+}
+
 /* The one piece of global state: which signal asked us to stop. */
 static volatile sig_atomic_t stop_signal;
 
@@ -459,7 +479,7 @@ static int refresh_for_scrape(void *context)
 }
 
 /* pfwatch serve: /metrics answered between event batches until stopped. */
-static int serve_metrics(struct session *s)
+static struct run_result serve_metrics(struct session *s)
 {
 	struct serve_source source = {
 		.refresh = refresh_for_scrape, .context = s,
@@ -474,12 +494,12 @@ static int serve_metrics(struct session *s)
 	server = serve_start(&s->opts.listen, &source, error, sizeof(error));
 	if (!server) {
 		fprintf(stderr, "pfwatch: cannot listen on %s: %s\n", where, error);
-		return -EXIT_USAGE;
+		return run_refused;
 	}
 	fprintf(stderr, "pfwatch: serving http://%s/metrics\n", where);
 	if (drop_privileges(s)) {
 		serve_stop(server);
-		return -EXIT_USAGE;
+		return run_refused;
 	}
 	while (!stop_signal && !err) {
 		struct pollfd ready[] = {
@@ -503,11 +523,11 @@ static int serve_metrics(struct session *s)
 		}
 	}
 	serve_stop(server);
-	return err;
+	return run_traced(err);
 }
 
 /* pfwatch -- CMD: trace until CMD exits, then attach the kernel's rusage. */
-static int run_command(struct session *s)
+static struct run_result run_command(struct session *s)
 {
 	struct process_record *record;
 	struct rusage usage;
@@ -515,12 +535,12 @@ static int run_command(struct session *s)
 	int err = 0;
 
 	if (pid < 0)
-		return -EXIT_USAGE;
+		return run_refused;
 	/* The command was forked with pfwatch's own privileges. */
 	if (drop_privileges(s)) {
 		kill(pid, SIGTERM);
 		command_reap(pid, true, &s->run.exit_status, &usage);
-		return -EXIT_USAGE;
+		return run_refused;
 	}
 	while (!command_reap(pid, false, &s->run.exit_status, &usage)) {
 		/* Ctrl-C reaches the command itself; SIGTERM is passed on. */
@@ -534,7 +554,7 @@ static int run_command(struct session *s)
 		if (err) {
 			kill(pid, SIGTERM);
 			command_reap(pid, true, &s->run.exit_status, &usage);
-			return err;
+			return run_traced(err);
 		}
 	}
 	err = collector_sync(&s->collector);
@@ -544,7 +564,21 @@ static int run_command(struct session *s)
 		record->rusage_minflt = (__u64)usage.ru_minflt;
 		record->rusage_majflt = (__u64)usage.ru_majflt;
 	}
-	return err;
+	return run_traced(err);
+}
+
+/* The run as the options chose it. */
+static struct run_result run(struct session *s)
+{
+	if (s->opts.command)
+		return run_command(s);
+	if (s->opts.serve)
+		return serve_metrics(s);
+	if (drop_privileges(s))
+		return run_refused;
+	if (wants_live_view(&s->opts))
+		return run_traced(monitor_terminal(s));
+	return run_traced(monitor(s));
 }
 
 static int finish(struct session *s)
@@ -658,6 +692,7 @@ int main(int argc, char **argv)
 {
 	static struct session s;	/* large: keep it off the stack */
 	struct tracer_config config = { 0 };
+	struct run_result result;
 	int err, status;
 
 	if (argc > 1 && !strcmp(argv[1], "report"))
@@ -694,22 +729,13 @@ int main(int argc, char **argv)
 		render_fault_header(stdout);
 		fflush(stdout);	/* before the command's own output */
 	}
-	if (s.opts.command)
-		err = run_command(&s);
-	else if (s.opts.serve)
-		err = serve_metrics(&s);
-	else if (drop_privileges(&s))
-		err = -EXIT_USAGE;
-	else if (wants_live_view(&s.opts))
-		err = monitor_terminal(&s);
-	else
-		err = monitor(&s);
-	if (err == -EXIT_USAGE) {
+	result = run(&s);
+	if (result.outcome == RUN_REFUSED) {
 		status = EXIT_USAGE;
 	} else {
-		if (err)
-			fprintf(stderr, "pfwatch: tracing failed: %s\n", strerror(-err));
-		status = finish(&s) || err ? EXIT_RUNTIME : EXIT_OK;
+		if (result.outcome == RUN_FAILED)
+			fprintf(stderr, "pfwatch: tracing failed: %s\n", strerror(-result.err));
+		status = finish(&s) || result.outcome == RUN_FAILED ? EXIT_RUNTIME : EXIT_OK;
 		if (s.opts.command && status == EXIT_OK)
 			status = s.run.exit_status;
 	}
