@@ -20,7 +20,7 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
 
 # Userspace rooms; main.c is the only one the unit tests leave out.
-LIB_SRCS := options.c probe.c loader.c collect.c aggregate.c hist.c proc_maps.c proc_status.c view.c tui_layout.c render_tui.c \
+LIB_SRCS := options.c preflight.c probe.c loader.c collect.c session.c monitor.c serve_loop.c command_loop.c proc_cmdline.c aggregate.c hist.c proc_maps.c proc_status.c view.c tui_layout.c render_tui.c \
 	json_writer.c render_text.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
 	import_json.c report.c serve.c symbols.c where.c stacks.c render_where.c run_command.c privileges.c
 LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
