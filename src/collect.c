@@ -13,7 +13,6 @@
 #include "stacks.h"
 #include "where.h"
 #include "pfwatch.skel.h"
-#include "render_text.h"
 
 static bool listed(const struct exited_slot *list, size_t nr, __u32 slot)
 {
@@ -124,28 +123,31 @@ static const char *comm_of(struct collector *collector, __u32 tgid)
 	return collector->last_comm;
 }
 
-/* --min-latency: one line per fault, placed while the process lives. */
-static void stream_line(struct collector *collector, const struct fault_record *record)
+/* --min-latency: every fault to the sink, placed while the process lives. */
+static void stream_fault(struct collector *collector, const struct fault_record *record)
 {
 	char mapping[PATH_MAX + 24], function[128];
+	struct streamed_fault fault = {
+		.record = record, .mapping = mapping, .function = function,
+	};
 
 	where_describe(&collector->maps, &collector->symbols, record, mapping,
 		       sizeof(mapping), function, sizeof(function));
-	render_fault_record(collector->stream_out, record,
-			    comm_of(collector, record->tgid), mapping, function);
+	fault.comm = comm_of(collector, record->tgid);
+	collector->sink.on_fault(&fault, collector->sink.context);
 }
 
 static void handle_fault(struct collector *collector, const struct fault_record *record)
 {
 	collector->streamed++;
-	if (collector->stream_out && record->latency_ns >= collector->stream_min_ns)
-		stream_line(collector, record);
+	if (collector->sink.on_fault && record->latency_ns >= collector->sink.min_latency_ns)
+		stream_fault(collector, record);
 	if (collector->where)
 		where_add(collector->where, &collector->maps, &collector->symbols,
 			  record, comm_of(collector, record->tgid));
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+int collector_handle_event(void *ctx, void *data, size_t size)
 {
 	struct collector *collector = ctx;
 	const __u32 *type = data;
@@ -172,7 +174,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 			stacks_add(collector->stacks, &collector->maps, &collector->symbols,
 				   record, comm_of(collector, record->fault.tgid));
 		/* When every fault is streamed, this one came only this way. */
-		if (collector->stream_out || collector->where)
+		if (collector->sink.on_fault || collector->where)
 			handle_fault(collector, &record->fault);
 	} else if (*type == EVENT_PROC_EXIT && size >= sizeof(struct proc_exit_event)) {
 		const struct proc_exit_event *exit_event = data;
@@ -195,8 +197,10 @@ int collector_init(struct collector *collector, struct tracer *tracer,
 	collector->agg = agg;
 	maps_cache_init(&collector->maps);
 	symbolizer_init(&collector->symbols);
+	if (!tracer)
+		return 0;
 	collector->ring = ring_buffer__new(tracer_events_fd(tracer),
-					   handle_event, collector, NULL);
+					   collector_handle_event, collector, NULL);
 	return collector->ring ? 0 : -errno;
 }
 
@@ -246,8 +250,8 @@ int collector_poll(struct collector *collector, int timeout_ms)
 		collector->flushed_ns = now_ns;
 		err = drain(collector);
 	}
-	if (collector->stream_out)
-		fflush(collector->stream_out);
+	if (collector->sink.flush)
+		collector->sink.flush(collector->sink.context);
 	if (err < 0)
 		return err;
 	/* A fork storm: recycle slots now rather than at the next table. */

@@ -11,6 +11,22 @@
 #include "proc_maps.h"
 #include "symbols.h"
 
+/* A streamed fault, placed: what a --min-latency line shows. */
+struct streamed_fault {
+	const struct fault_record *record;
+	const char *comm;
+	const char *mapping;	/* where_describe()'s: "[heap]", "/lib/x.so+0x1000" */
+	const char *function;	/* "?" without a symbol */
+};
+
+/* Where streamed faults go (--min-latency); nowhere while on_fault is NULL. */
+struct fault_sink {
+	void (*on_fault)(const struct streamed_fault *fault, void *context);
+	void (*flush)(void *context);	/* after each poll, if not NULL */
+	void *context;
+	__u64 min_latency_ns;	/* only faults at least this slow */
+};
+
 struct collector {
 	struct tracer *tracer;
 	struct aggregate *agg;
@@ -29,8 +45,7 @@ struct collector {
 	struct symbolizer symbols;	/* the functions that faulted */
 	__u64 maps_read_ns;	/* when the maps cache last aged */
 	__u64 flushed_ns;	/* when the CPUs' fault batches were last sent */
-	FILE *stream_out;	/* --min-latency: one line per fault, else NULL */
-	__u64 stream_min_ns;	/* ...for faults at least this slow */
+	struct fault_sink sink;	/* --min-latency: every fault slow enough */
 	struct where_table *where;	/* --where: faults placed, else NULL */
 	struct stack_table *stacks;	/* --stacks: folded stacks, else NULL */
 	__u64 streamed;		/* fault records received */
@@ -38,11 +53,21 @@ struct collector {
 	char last_comm[COMM_LEN];
 };
 
+/*
+ * 0, or -errno if the ring buffer cannot be opened. Without @tracer the
+ * collector only parses what collector_handle_event() is handed.
+ */
 int collector_init(struct collector *collector, struct tracer *tracer,
 		   struct aggregate *agg);
 void collector_free(struct collector *collector);
 /* Waits up to timeout_ms for events and handles them; -errno on failure. */
 int collector_poll(struct collector *collector, int timeout_ms);
+/*
+ * One ring buffer record: a process exit, an invalid fault, a streamed
+ * fault (alone, with its stack, or a CPU's batch of them). Records too
+ * short for their type are ignored. Always 0 (the ring buffer goes on).
+ */
+int collector_handle_event(void *ctx, void *data, size_t size);
 /* Readable when events wait past the wakeup threshold. */
 int collector_fd(const struct collector *collector);
 /* Reads every slot into the aggregate and recycles exited ones. */

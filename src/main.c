@@ -20,6 +20,18 @@
 
 enum exit_code { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
+/* --min-latency's sink: one line per fault on @out. */
+static void print_fault(const struct streamed_fault *fault, void *out)
+{
+	render_fault_record(out, fault->record, fault->comm, fault->mapping,
+			    fault->function);
+}
+
+static void flush_faults(void *out)
+{
+	fflush(out);
+}
+
 /* The run as the options chose it. */
 static struct run_result run(struct session *s)
 {
@@ -177,8 +189,10 @@ int main(int argc, char **argv)
 	}
 	describe_run(&s);
 	if (s.opts.min_latency_given) {
-		s.collector.stream_out = stdout;
-		s.collector.stream_min_ns = (__u64)(s.opts.min_latency_us * 1000);
+		s.collector.sink = (struct fault_sink){
+			.on_fault = print_fault, .flush = flush_faults, .context = stdout,
+			.min_latency_ns = (__u64)(s.opts.min_latency_us * 1000),
+		};
 		render_fault_header(stdout);
 		fflush(stdout);	/* before the command's own output */
 	}
