@@ -11,64 +11,97 @@
 #include "export.h"
 #include "options.h"
 
-static const char usage_text[] =
+enum long_only {
+	OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY, OPT_NO_COLOR, OPT_FORMAT,
+	OPT_EXPORT_INTERVAL, OPT_LISTEN, OPT_STACKS, OPT_USER, OPT_EXPOSE_CMDLINE,
+};
+
+/* Every option of pfwatch, in --help's order, with --help's lines. */
+static const struct option_spec trace_specs[] = {
+	{ .help = "What to trace (system-wide by default):" },
+	{ "pid", required_argument, 'p', "PID[,PID...]",
+	  "these processes and their children" },
+	{ "tid", required_argument, 't', "TID", "one thread only" },
+	{ "comm", required_argument, 'C', "NAME",
+	  "processes whose command name is NAME" },
+	{ "cgroup", required_argument, OPT_CGROUP, "PATH",
+	  "processes in this cgroup v2 directory" },
+	{ NULL, 0, 0, "-- COMMAND [ARGS]",
+	  "run COMMAND, trace it and its descendants, print\n"
+	  "a summary when it exits; exit with its status" },
+	{ .help = "" },
+	{ .help = "Output (on a terminal, a live full-screen view; press ? in it for keys):" },
+	{ "interval", required_argument, 'i', "SEC",
+	  "refresh the view every SEC (default 1); as plain\n"
+	  "text, a table of the busiest processes every SEC\n"
+	  "(0: only the final summary)" },
+	{ "batch", no_argument, 'b', NULL,
+	  "plain text even on a terminal (as when stdout is\n"
+	  "a pipe or a file)" },
+	{ "no-color", no_argument, OPT_NO_COLOR, NULL,
+	  "no colours in the live view (also: NO_COLOR set)" },
+	{ "duration", required_argument, 'd', "SEC",
+	  "stop after SEC seconds (default: until Ctrl-C)" },
+	{ "top", required_argument, 'n', "N",
+	  "rows in the plain-text table (default 10)" },
+	{ "output", required_argument, 'o', "FILE",
+	  "write the aggregate to FILE when pfwatch stops, in\n"
+	  "the format its extension names: .json (default),\n"
+	  ".csv, .prom (Prometheus text), .folded; .gz\n"
+	  "appended compresses it" },
+	{ "format", required_argument, OPT_FORMAT, "FMT",
+	  "json, csv, prom or folded, whatever the extension" },
+	{ "export-interval", required_argument, OPT_EXPORT_INTERVAL, "SEC",
+	  "also rewrite FILE every SEC seconds (atomically)" },
+	{ "min-latency", required_argument, OPT_MIN_LATENCY, "USEC",
+	  "print every fault that took USEC microseconds or\n"
+	  "more as it happens (0: every fault); the\n"
+	  "periodic table is then off unless -i is given" },
+	{ "where", no_argument, 'w', NULL,
+	  "also say where faults are: the mappings, files\n"
+	  "(offsets, sequential or random), pages and code\n"
+	  "(function, binary) that fault most; every fault\n"
+	  "then goes to pfwatch one by one (costlier)" },
+	{ "stacks", required_argument, OPT_STACKS, "N|major",
+	  "take the user stack of 1 in N faults (per thread),\n"
+	  "or of every major and invalid one, and count them\n"
+	  "as folded stacks (-o FILE.folded for flame\n"
+	  "graphs); needs frame pointers in the code" },
+	{ "verbose", no_argument, 'v', NULL, "say which backend and hooks are in use" },
+	{ .help = "" },
+	{ .help = "pfwatch serve: no view; Prometheus metrics over HTTP at /metrics" },
+	{ "listen", required_argument, OPT_LISTEN, "[ADDR:]PORT",
+	  "where to listen (default 127.0.0.1:9479; an\n"
+	  "IPv6 address goes in brackets: [::1]:9479)" },
+	{ "expose-cmdline", no_argument, OPT_EXPOSE_CMDLINE, NULL,
+	  "also serve the command lines of the 20 processes\n"
+	  "with the most time in faults (off: comm only)" },
+	{ .help = "" },
+	{ .help = "Kernel side and privileges:" },
+	{ "backend", required_argument, OPT_BACKEND, "NAME",
+	  "auto (default), fexit, kprobe or perf: how a\n"
+	  "fault's outcome is seen (see pfwatch(8))" },
+	{ "user", required_argument, OPT_USER, "USER",
+	  "once the programs are attached, go on as USER\n"
+	  "(files are then written as USER); capabilities\n"
+	  "other than those reading needs are always dropped" },
+	{ .help = "" },
+	{ "help", no_argument, 'h', NULL, "this text" },
+	{ "version", no_argument, 'V', NULL, "version" },
+};
+
+const struct option_table trace_options = {
+	.specs = trace_specs,
+	.nr_specs = sizeof(trace_specs) / sizeof(trace_specs[0]),
+	.help_column = 27,
+	.head =
 "Usage: pfwatch [OPTIONS] [-- COMMAND [ARGS...]]\n"
 "       pfwatch serve [--listen [ADDR:]PORT] [OPTIONS]\n"
 "       pfwatch report [OPTIONS] FILE [FILE2]   (see pfwatch report --help)\n"
 "See every user page fault: minor, major and invalid, per process, with\n"
 "latency histograms. Needs root (or CAP_BPF and CAP_PERFMON).\n"
-"\n"
-"What to trace (system-wide by default):\n"
-"  -p, --pid PID[,PID...]   these processes and their children\n"
-"  -t, --tid TID            one thread only\n"
-"  -C, --comm NAME          processes whose command name is NAME\n"
-"      --cgroup PATH        processes in this cgroup v2 directory\n"
-"  -- COMMAND [ARGS]        run COMMAND, trace it and its descendants, print\n"
-"                           a summary when it exits; exit with its status\n"
-"\n"
-"Output (on a terminal, a live full-screen view; press ? in it for keys):\n"
-"  -i, --interval SEC       refresh the view every SEC (default 1); as plain\n"
-"                           text, a table of the busiest processes every SEC\n"
-"                           (0: only the final summary)\n"
-"  -b, --batch              plain text even on a terminal (as when stdout is\n"
-"                           a pipe or a file)\n"
-"      --no-color           no colours in the live view (also: NO_COLOR set)\n"
-"  -d, --duration SEC       stop after SEC seconds (default: until Ctrl-C)\n"
-"  -n, --top N              rows in the plain-text table (default 10)\n"
-"  -o, --output FILE        write the aggregate to FILE when pfwatch stops, in\n"
-"                           the format its extension names: .json (default),\n"
-"                           .csv, .prom (Prometheus text), .folded; .gz\n"
-"                           appended compresses it\n"
-"      --format FMT         json, csv, prom or folded, whatever the extension\n"
-"      --export-interval SEC  also rewrite FILE every SEC seconds (atomically)\n"
-"      --min-latency USEC   print every fault that took USEC microseconds or\n"
-"                           more as it happens (0: every fault); the\n"
-"                           periodic table is then off unless -i is given\n"
-"  -w, --where              also say where faults are: the mappings, files\n"
-"                           (offsets, sequential or random), pages and code\n"
-"                           (function, binary) that fault most; every fault\n"
-"                           then goes to pfwatch one by one (costlier)\n"
-"      --stacks N|major     take the user stack of 1 in N faults (per thread),\n"
-"                           or of every major and invalid one, and count them\n"
-"                           as folded stacks (-o FILE.folded for flame\n"
-"                           graphs); needs frame pointers in the code\n"
-"  -v, --verbose            say which backend and hooks are in use\n"
-"\n"
-"pfwatch serve: no view; Prometheus metrics over HTTP at /metrics\n"
-"      --listen [ADDR:]PORT where to listen (default 127.0.0.1:9479; an\n"
-"                           IPv6 address goes in brackets: [::1]:9479)\n"
-"      --expose-cmdline     also serve the command lines of the 20 processes\n"
-"                           with the most time in faults (off: comm only)\n"
-"\n"
-"Kernel side and privileges:\n"
-"      --backend NAME       auto (default), fexit, kprobe or perf: how a\n"
-"                           fault's outcome is seen (see pfwatch(8))\n"
-"      --user USER          once the programs are attached, go on as USER\n"
-"                           (files are then written as USER); capabilities\n"
-"                           other than those reading needs are always dropped\n"
-"\n"
-"  -h, --help               this text\n"
-"  -V, --version            version\n"
+"\n",
+	.tail =
 "\n"
 "Examples:\n"
 "  pfwatch                        live view of the whole system\n"
@@ -78,7 +111,99 @@ static const char usage_text[] =
 "  pfwatch -C postgres -o pg.json all postgres processes, saved as JSON\n"
 "  pfwatch -i 5                   the whole system, every 5 seconds\n"
 "  pfwatch serve                  metrics for Prometheus on 127.0.0.1:9479\n"
-"  pfwatch report a.json b.json   compare two saved runs\n";
+"  pfwatch report a.json b.json   compare two saved runs\n",
+};
+
+static const struct option_spec report_specs[] = {
+	{ "pid", required_argument, 'p', "PID",
+	  "only this process (its records, its invalid faults)" },
+	{ "class", required_argument, 'c', "NAME",
+	  "only this class (anon_zero, cow, file_cached,\n"
+	  "file_read, swap_in, segv_maperr, segv_accerr, sigbus,\n"
+	  "other_error) or kind (minor, major, invalid)" },
+	{ "top", required_argument, 'n', "N", "rows in the process tables (default 10)" },
+	{ "help", no_argument, 'h', NULL, "this text" },
+};
+
+const struct option_table report_options = {
+	.specs = report_specs,
+	.nr_specs = sizeof(report_specs) / sizeof(report_specs[0]),
+	.help_column = 23,
+	.head =
+"Usage: pfwatch report [OPTIONS] FILE [FILE2]\n"
+"Print the summary and latency histograms of a JSON file pfwatch wrote\n"
+"(-o FILE.json, plain or .gz). With two files, compare them side by side:\n"
+"before and after a deploy, say. No privileges needed.\n"
+"\n",
+	.tail = "",
+};
+
+/* "  -p, --pid PID", "      --cgroup PATH" or "  -- COMMAND [ARGS]". */
+static int print_option_name(FILE *out, const struct option_spec *spec)
+{
+	int width;
+
+	if (!spec->name)
+		return fprintf(out, "  %s", spec->value);
+	width = spec->key < 256 ? fprintf(out, "  -%c, ", spec->key) : fprintf(out, "      ");
+	return width + fprintf(out, "--%s%s%s", spec->name, spec->value ? " " : "",
+			       spec->value ? spec->value : "");
+}
+
+/* The help in a column; a name too wide for it keeps two spaces. */
+static void print_option(FILE *out, const struct option_spec *spec, int column)
+{
+	int width = print_option_name(out, spec);
+	const char *line = spec->help;
+
+	fprintf(out, "%*s", width < column ? column - width : 2, "");
+	for (;;) {
+		size_t len = strcspn(line, "\n");
+
+		fprintf(out, "%.*s\n", (int)len, line);
+		if (!line[len])
+			break;
+		line += len + 1;
+		fprintf(out, "%*s", column, "");
+	}
+}
+
+void options_usage(FILE *out, const struct option_table *table)
+{
+	fputs(table->head, out);
+	for (size_t i = 0; i < table->nr_specs; i++) {
+		const struct option_spec *spec = &table->specs[i];
+
+		if (spec->name || spec->value)
+			print_option(out, spec, table->help_column);
+		else
+			fprintf(out, "%s\n", spec->help);
+	}
+	fputs(table->tail, out);
+}
+
+/* getopt_long's view of @table: @longs has room for nr_specs + 1. */
+static void getopt_tables(const struct option_table *table, struct option *longs,
+			  char *shorts, size_t shorts_size)
+{
+	size_t nr_longs = 0, used = 0;
+
+	shorts[used++] = '+';	/* stop at the first non-option: CMD's own */
+	for (size_t i = 0; i < table->nr_specs; i++) {
+		const struct option_spec *spec = &table->specs[i];
+
+		if (!spec->name)
+			continue;
+		longs[nr_longs++] = (struct option){ spec->name, spec->has_arg, NULL, spec->key };
+		if (spec->key < 256 && used + 3 <= shorts_size) {
+			shorts[used++] = (char)spec->key;
+			if (spec->has_arg == required_argument)
+				shorts[used++] = ':';
+		}
+	}
+	longs[nr_longs] = (struct option){ 0 };
+	shorts[used] = '\0';
+}
 
 /* One line: "@program: what is wrong (see @program --help)". */
 static void usage_error(const char *program, const char *fmt, const char *arg)
@@ -204,37 +329,6 @@ const char *backend_name(enum backend backend)
 	default: return "auto";
 	}
 }
-
-enum long_only {
-	OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY, OPT_NO_COLOR, OPT_FORMAT,
-	OPT_EXPORT_INTERVAL, OPT_LISTEN, OPT_STACKS, OPT_USER, OPT_EXPOSE_CMDLINE,
-};
-
-static const struct option long_options[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "tid", required_argument, NULL, 't' },
-	{ "comm", required_argument, NULL, 'C' },
-	{ "cgroup", required_argument, NULL, OPT_CGROUP },
-	{ "interval", required_argument, NULL, 'i' },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "top", required_argument, NULL, 'n' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "backend", required_argument, NULL, OPT_BACKEND },
-	{ "min-latency", required_argument, NULL, OPT_MIN_LATENCY },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "export-interval", required_argument, NULL, OPT_EXPORT_INTERVAL },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "batch", no_argument, NULL, 'b' },
-	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-	{ "where", no_argument, NULL, 'w' },
-	{ "stacks", required_argument, NULL, OPT_STACKS },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "expose-cmdline", no_argument, NULL, OPT_EXPOSE_CMDLINE },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
 
 /* One option; false after printing why it is wrong. */
 static bool apply_option(struct options *opts, int opt, char *arg)
@@ -392,6 +486,8 @@ static bool check_combination(const struct options *opts)
 
 enum options_result options_parse(struct options *opts, int argc, char **argv)
 {
+	struct option longs[sizeof(trace_specs) / sizeof(trace_specs[0]) + 1];
+	char shorts[64];
 	int opt;
 
 	memset(opts, 0, sizeof(*opts));
@@ -409,11 +505,10 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 		argc--;
 		argv++;		/* "serve" reads as the program name */
 	}
-	/* '+': stop at the first non-option, so CMD keeps its own options. */
-	while ((opt = getopt_long(argc, argv, "+p:t:C:i:d:n:o:bwvhV",
-				  long_options, NULL)) != -1) {
+	getopt_tables(&trace_options, longs, shorts, sizeof(shorts));
+	while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		if (opt == 'h') {
-			fputs(usage_text, stdout);
+			options_usage(stdout, &trace_options);
 			return OPTIONS_DONE;
 		}
 		if (opt == 'V') {
@@ -444,19 +539,6 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 	return check_combination(opts) ? OPTIONS_RUN : OPTIONS_BAD;
 }
 
-static const char report_usage_text[] =
-"Usage: pfwatch report [OPTIONS] FILE [FILE2]\n"
-"Print the summary and latency histograms of a JSON file pfwatch wrote\n"
-"(-o FILE.json, plain or .gz). With two files, compare them side by side:\n"
-"before and after a deploy, say. No privileges needed.\n"
-"\n"
-"  -p, --pid PID        only this process (its records, its invalid faults)\n"
-"  -c, --class NAME     only this class (anon_zero, cow, file_cached,\n"
-"                       file_read, swap_in, segv_maperr, segv_accerr, sigbus,\n"
-"                       other_error) or kind (minor, major, invalid)\n"
-"  -n, --top N          rows in the process tables (default 10)\n"
-"  -h, --help           this text\n";
-
 static void bad_report_option(const char *fmt, const char *arg)
 {
 	usage_error("pfwatch report", fmt, arg);
@@ -481,13 +563,8 @@ static unsigned class_mask_named(const char *name)
 enum options_result report_options_parse(struct report_options *opts, int argc,
 					 char **argv)
 {
-	static const struct option report_options[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "class", required_argument, NULL, 'c' },
-		{ "top", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option longs[sizeof(report_specs) / sizeof(report_specs[0]) + 1];
+	char shorts[16];
 	long number;
 	int opt;
 
@@ -495,10 +572,12 @@ enum options_result report_options_parse(struct report_options *opts, int argc,
 	opts->top = 10;
 	opterr = 0;
 	optind = 0;	/* 0: glibc starts afresh, even after an earlier parse */
-	while ((opt = getopt_long(argc, argv, "p:c:n:h", report_options, NULL)) != -1) {
+	getopt_tables(&report_options, longs, shorts, sizeof(shorts));
+	/* Not '+': the files may come before the options. */
+	while ((opt = getopt_long(argc, argv, shorts + 1, longs, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
-			fputs(report_usage_text, stdout);
+			options_usage(stdout, &report_options);
 			return OPTIONS_DONE;
 		case 'p':
 			if (!parse_long(optarg, 0, UINT32_MAX, &number)) {

@@ -57,6 +57,29 @@ struct report_options {
 	int top;
 };
 
+/* One option: getopt's view of it and its lines in --help. */
+struct option_spec {
+	const char *name;	/* long name; NULL: a --help line only */
+	int has_arg;		/* no_argument or required_argument */
+	int key;		/* its short letter, or a long-only value past 255 */
+	const char *value;	/* its value in --help ("PID[,PID...]"), or NULL */
+	const char *help;	/* --help's text for it, lines split at '\n' */
+};
+
+/* A command's options and its --help around them. */
+struct option_table {
+	const struct option_spec *specs;
+	size_t nr_specs;
+	int help_column;	/* where each option's help starts */
+	const char *head;	/* usage, before the options */
+	const char *tail;	/* examples, after them */
+};
+
+extern const struct option_table trace_options;		/* pfwatch [serve] */
+extern const struct option_table report_options;	/* pfwatch report */
+
+/* --help, written from @table. */
+void options_usage(FILE *out, const struct option_table *table);
 enum options_result options_parse(struct options *opts, int argc, char **argv);
 /* @argv starts at "report". */
 enum options_result report_options_parse(struct report_options *opts, int argc,
