@@ -182,9 +182,13 @@ void options_usage(FILE *out, const struct option_table *table)
 	fputs(table->tail, out);
 }
 
-/* getopt_long's view of @table: @longs has room for nr_specs + 1. */
+/* getopt's room for a table of @nr specs: longs, and "+" shorts with ':'s. */
+#define LONGS_ROOM(nr) ((nr) + 1)
+#define SHORTS_ROOM(nr) (2 * (nr) + 2)
+
+/* getopt_long's view of @table, in arrays of the rooms above. */
 static void getopt_tables(const struct option_table *table, struct option *longs,
-			  char *shorts, size_t shorts_size)
+			  char *shorts)
 {
 	size_t nr_longs = 0, used = 0;
 
@@ -195,7 +199,7 @@ static void getopt_tables(const struct option_table *table, struct option *longs
 		if (!spec->name)
 			continue;
 		longs[nr_longs++] = (struct option){ spec->name, spec->has_arg, NULL, spec->key };
-		if (spec->key < 256 && used + 3 <= shorts_size) {
+		if (spec->key < 256) {
 			shorts[used++] = (char)spec->key;
 			if (spec->has_arg == required_argument)
 				shorts[used++] = ':';
@@ -486,8 +490,8 @@ static bool check_combination(const struct options *opts)
 
 enum options_result options_parse(struct options *opts, int argc, char **argv)
 {
-	struct option longs[sizeof(trace_specs) / sizeof(trace_specs[0]) + 1];
-	char shorts[64];
+	struct option longs[LONGS_ROOM(sizeof(trace_specs) / sizeof(trace_specs[0]))];
+	char shorts[SHORTS_ROOM(sizeof(trace_specs) / sizeof(trace_specs[0]))];
 	int opt;
 
 	memset(opts, 0, sizeof(*opts));
@@ -505,7 +509,7 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 		argc--;
 		argv++;		/* "serve" reads as the program name */
 	}
-	getopt_tables(&trace_options, longs, shorts, sizeof(shorts));
+	getopt_tables(&trace_options, longs, shorts);
 	while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		if (opt == 'h') {
 			options_usage(stdout, &trace_options);
@@ -563,8 +567,8 @@ static unsigned class_mask_named(const char *name)
 enum options_result report_options_parse(struct report_options *opts, int argc,
 					 char **argv)
 {
-	struct option longs[sizeof(report_specs) / sizeof(report_specs[0]) + 1];
-	char shorts[16];
+	struct option longs[LONGS_ROOM(sizeof(report_specs) / sizeof(report_specs[0]))];
+	char shorts[SHORTS_ROOM(sizeof(report_specs) / sizeof(report_specs[0]))];
 	long number;
 	int opt;
 
@@ -572,7 +576,7 @@ enum options_result report_options_parse(struct report_options *opts, int argc,
 	opts->top = 10;
 	opterr = 0;
 	optind = 0;	/* 0: glibc starts afresh, even after an earlier parse */
-	getopt_tables(&report_options, longs, shorts, sizeof(shorts));
+	getopt_tables(&report_options, longs, shorts);
 	/* Not '+': the files may come before the options. */
 	while ((opt = getopt_long(argc, argv, shorts + 1, longs, NULL)) != -1) {
 		switch (opt) {
