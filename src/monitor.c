@@ -10,11 +10,10 @@
 /* The live screen needs a person at a terminal and a periodic view. */
 bool wants_live_view(const struct options *opts)
 {
-	return !opts->plain_text && !opts->command && !opts->min_latency_given && !opts->serve &&
-	       opts->interval_s > 0 && isatty(STDIN_FILENO) &&
+	return !opts->plain_text && !opts->command && !opts->min_latency_given &&
+	       !opts->serve && opts->interval_s > 0 && isatty(STDIN_FILENO) &&
 	       isatty(STDOUT_FILENO);
 }
-
 
 static int print_table(struct session *s, double interval_s)
 {
