@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+import mmap
 import os
 import re
 import shutil
@@ -1640,6 +1641,150 @@ def asan_build_traces_cleanly():
     assert proc.returncode == 0, proc.stderr
     assert "runtime error" not in proc.stderr and "AddressSanitizer" not in proc.stderr, proc.stderr
     assert class_count(doc, "anon_zero") >= 200
+
+
+# --- agg: more live processes than slots; the overflow slot and the names
+# past the top 20 are both "<other>" and must be one group ---
+CROWD, CROWD_NAMES, CROWD_N = 1100, 40, 100
+
+
+def header_constant(name):
+    with open("bpf/pfwatch.h") as f:
+        return int(re.search(rf"#define {name}\s+(\d+)", f.read()).group(1))
+
+
+def cgroup_root():
+    root = "/sys/fs/cgroup/unified"
+    if not os.path.isdir(root):
+        root = "/sys/fs/cgroup"
+    if not os.path.exists(os.path.join(root, "cgroup.procs")):
+        raise Skip("no cgroup v2 hierarchy mounted")
+    return root
+
+
+def check_prom_groups(text, where):
+    """No series written twice, at most 20 names beside "<other>", one
+    "<other>" per class; returns {comm: {class: count}} of the counters."""
+    series = [m.groups() for line in text.splitlines()
+              if (m := re.fullmatch(r"(\w+)\{(.*)\} \S+", line))]
+    twice = sorted({s for s in series if series.count(s) > 1})
+    assert not twice, f"{where}: {len(twice)} series written twice, e.g. {twice[:2]}"
+    groups = {}
+    for labels, value in prom_samples(text, "pfwatch_faults_total").items():
+        comm, cls = re.fullmatch(r'comm="(.*)",class="(\w+)",kind="\w+"', labels).groups()
+        groups.setdefault(comm, {})[cls] = int(value)
+    assert "<other>" in groups and len(groups) <= 21, f"{where}: groups {sorted(groups)}"
+    return groups
+
+
+def crowd_spawn(tmp, group, pids):
+    """CROWD faultgens named crowd00.. in @group, started one after another,
+    their PIDs added to @pids; returns once each has made its CROWD_N
+    faults (they linger)."""
+    names = [os.path.join(tmp, f"crowd{i % CROWD_NAMES:02d}") for i in range(CROWD)]
+    for name in names[:CROWD_NAMES]:
+        os.symlink(os.path.abspath(FAULTGEN), name)
+    # A thread's first fault decides whether it is traced: this one faults
+    # outside the cgroup, so that only the crowd is traced.
+    mmap.mmap(-1, mmap.PAGESIZE)[0] = 1
+    with open("/proc/self/cgroup") as f:
+        home = cgroup_root() + re.search(r"^0::(.*)$", f.read(), re.M).group(1)
+    read_end, write_end = os.pipe()
+    with open(os.path.join(group, "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
+    try:
+        for name in names:
+            pids.append(os.posix_spawn(name, [name, "--linger-ms", "120000", "anon_zero",
+                                              str(CROWD_N)], os.environ,
+                                       file_actions=[(os.POSIX_SPAWN_DUP2, write_end, 1)]))
+    finally:
+        with open(os.path.join(home, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+        os.close(write_end)
+    with os.fdopen(read_end) as reports:
+        measured = 0
+        while measured < CROWD:
+            line = reports.readline()
+            assert line, f"only {measured} of the crowd reported"
+            if line.startswith("scenario="):
+                assert f" minflt={CROWD_N} " in line, line
+                measured += 1
+
+
+def crowd_end(pids):
+    """Kills the crowd; {pid: (minflt, majflt)} from wait4."""
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    usage = {}
+    for pid in pids:
+        _, _, ru = os.wait4(pid, 0)
+        usage[pid] = (ru.ru_minflt, ru.ru_majflt)
+    return usage
+
+
+def check_overflow_record(doc, usage, slack):
+    """The crowd processes that found no slot: slots_exhausted counts them,
+    and the overflow record holds their faults, as wait4 counts them."""
+    slotted = {p["pid"] for p in doc["processes"] if p["pid"] in usage}
+    left_out = [pid for pid in usage if pid not in slotted]
+    exhausted = doc["diagnostics"]["slots_exhausted"]
+    assert len(slotted) == header_constant("MAX_PROC_SLOTS") - 1, \
+        f"{len(slotted)} of the crowd have a record"
+    assert exhausted == len(left_out), f"slots_exhausted {exhausted}, {len(left_out)} left out"
+    overflow = [p for p in doc["processes"] if p["pid"] == 0]
+    assert len(overflow) == 1 and overflow[0]["comm"] == "<other>", overflow
+    kernel_minor = sum(usage[pid][0] for pid in left_out)
+    kernel_major = sum(usage[pid][1] for pid in left_out)
+    minor, major = overflow[0]["minor"], overflow[0]["major"]
+    assert overflow[0]["classes"]["anon_zero"] >= len(left_out) * CROWD_N, overflow[0]
+    assert kernel_minor - slack * len(left_out) <= minor <= kernel_minor, \
+        f"overflow minor {minor}, wait4 {kernel_minor} (slack {slack} each)"
+    assert major == kernel_major, f"overflow major {major}, wait4 {kernel_major}"
+    return len(left_out), minor, kernel_minor
+
+
+@test
+def crowd_past_the_slots_has_one_other_group():
+    """1,100 processes under 40 names, alive together in one cgroup (so
+    that nothing else is traced and the counts are exact): the .prom file
+    and a scrape of serve write each series once, and the faults of the
+    processes that found no slot are in the overflow record."""
+    need_root()
+    group = os.path.join(cgroup_root(), f"pfwatch-crowd-{os.getpid()}")
+    os.mkdir(group)
+    with tempfile.TemporaryDirectory() as tmp:
+        prom, js = os.path.join(tmp, "crowd.prom"), os.path.join(tmp, "crowd.json")
+        batch = subprocess.Popen(pfwatch_argv(["-b", "-v", "-i", "0", "-d", "120",
+                                               "--cgroup", group, "-o", prom]),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        pids = []
+        try:
+            assert wait_until_attached(batch), "pfwatch -b never attached"
+            with Serving("--cgroup", group, "-o", js) as serving:
+                crowd_spawn(tmp, group, pids)
+                _, scraped = http_get(serving.url)
+                batch.send_signal(signal.SIGINT)
+                assert batch.wait(timeout=60) == 0, batch.stderr.read()
+        finally:
+            if batch.poll() is None:
+                batch.kill()
+            usage = crowd_end(pids)
+            os.rmdir(group)
+        with open(js) as f:
+            doc = json.load(f)
+        groups = check_prom_groups(exported(prom), "file")
+        check_prom_groups(scraped, "serve")
+    slack = GUP_SLACK if doc["pfwatch"]["backend"] == "perf" else 0
+    left_out, overflow, kernel = check_overflow_record(doc, usage, slack)
+    # Only the crowd is traced: every group's minor faults are theirs.
+    minor = sum(n for classes in groups.values() for cls, n in classes.items() if cls in MINOR)
+    anon_zero = sum(classes.get("anon_zero", 0) for classes in groups.values())
+    kernel_all = sum(u[0] for u in usage.values())
+    assert anon_zero >= CROWD * CROWD_N, f"anon_zero {anon_zero} in the groups"
+    assert kernel_all - slack * CROWD <= minor <= kernel_all, \
+        f"minor {minor} in the groups, wait4 {kernel_all}"
+    return (f"{left_out} without a slot, overflow minor {overflow}/{kernel}; "
+            f"{len(groups)} groups, minor {minor}/{kernel_all}")
 
 
 @test
