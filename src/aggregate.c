@@ -153,7 +153,7 @@ int aggregate_update_slot(struct aggregate *agg, __u32 slot,
 	memcpy(record->comm, stats->comm, COMM_LEN);
 	record->comm[COMM_LEN - 1] = '\0';
 	if (slot == OVERFLOW_SLOT)
-		strcpy(record->comm, "<other>");
+		strcpy(record->comm, OVERFLOW_COMM);
 	copy_stats(&record->stats, stats);
 	return 0;
 }

@@ -18,6 +18,15 @@
  */
 #define MAX_EXITED_KEPT 512
 #define MAX_FOLDED_COMMS 256
+/*
+ * The names of records that gather processes. OVERFLOW_COMM: those that
+ * found no slot, which the kernel counts as one (OVERFLOW_SLOT); the
+ * Prometheus export adds the names past its top ones to it. FOLDED_REST_COMM:
+ * exited processes folded when MAX_FOLDED_COMMS names are taken. They stay
+ * apart: the first is what the kernel could not tell apart, the second what
+ * pfwatch let go of to bound its memory.
+ */
+#define OVERFLOW_COMM "<other>"
 #define FOLDED_REST_COMM "<rest>"
 
 /* An invalid fault, with the mapping its address fell in (if any). */

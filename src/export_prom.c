@@ -6,7 +6,8 @@
  * names counter families without "_total", has info and unit metadata,
  * and ends with "# EOF".
  * Label cardinality is bounded: the PROM_TOP_COMMS command names with the
- * most time in faults get series of their own, the rest share "<other>".
+ * most time in faults get series of their own; the rest share one group
+ * with the processes that found no slot, named OVERFLOW_COMM ("<other>").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,6 @@
 #include "hist.h"
 
 #define PROM_TOP_COMMS 20
-#define OTHER_COMM "<other>"
 /* Bucket bounds: the powers of two from 256 ns to 1.07 s. */
 #define FIRST_LE_POW2 8
 #define LAST_LE_POW2 30
@@ -31,10 +31,15 @@ static int by_comm(const void *a, const void *b)
 		      (*(const struct process_record *const *)b)->comm);
 }
 
+/* Busiest first; the overflow slot's group last, as it is never ranked. */
 static int busiest_group(const void *a, const void *b)
 {
 	const struct comm_group *x = a, *y = b;
+	bool x_other = !strcmp(x->comm, OVERFLOW_COMM);
+	bool y_other = !strcmp(y->comm, OVERFLOW_COMM);
 
+	if (x_other != y_other)
+		return x_other ? 1 : -1;
 	if (x->time_ns != y->time_ns)
 		return x->time_ns < y->time_ns ? 1 : -1;
 	if (x->faults != y->faults)
@@ -42,8 +47,12 @@ static int busiest_group(const void *a, const void *b)
 	return strcmp(x->comm, y->comm);
 }
 
-/* One group per command name, busiest first; NULL when out of memory. */
-static struct comm_group *group_by_comm(const struct aggregate *agg, size_t *nr)
+/*
+ * One group per command name, busiest first, then the overflow slot's
+ * (if any); *nr_named counts the others. NULL when out of memory.
+ */
+static struct comm_group *group_by_comm(const struct aggregate *agg, size_t *nr,
+					 size_t *nr_named)
 {
 	const struct process_record **order = calloc(agg->nr_records + 1, sizeof(*order));
 	struct comm_group *groups = calloc(agg->nr_records + 1, sizeof(*groups));
@@ -67,6 +76,7 @@ static struct comm_group *group_by_comm(const struct aggregate *agg, size_t *nr)
 	}
 	free(order);
 	qsort(groups, *nr, sizeof(*groups), busiest_group);
+	*nr_named = *nr && !strcmp(groups[*nr - 1].comm, OVERFLOW_COMM) ? *nr - 1 : *nr;
 	return groups;
 }
 
@@ -217,16 +227,19 @@ static int write_diagnostics(FILE *out, const struct run_info *run, bool openmet
 int export_prom(FILE *out, const struct aggregate *agg, const struct run_info *run,
 		bool openmetrics)
 {
-	size_t nr, kept;
-	struct comm_group *groups = group_by_comm(agg, &nr);
+	size_t nr, nr_named, kept;
+	struct comm_group *groups = group_by_comm(agg, &nr, &nr_named);
 	int err = -1;
 
 	if (!groups)
 		return -1;
-	/* The busiest keep their name; the rest fold into the last group. */
-	kept = nr > PROM_TOP_COMMS ? PROM_TOP_COMMS + 1 : nr;
-	if (nr > PROM_TOP_COMMS)
-		snprintf(groups[PROM_TOP_COMMS].comm, COMM_LEN, "%s", OTHER_COMM);
+	/*
+	 * The busiest keep their name; the rest fold into the last group,
+	 * the overflow slot's, which the first name past the top becomes.
+	 */
+	kept = nr_named > PROM_TOP_COMMS ? PROM_TOP_COMMS + 1 : nr;
+	if (nr_named > PROM_TOP_COMMS)
+		snprintf(groups[PROM_TOP_COMMS].comm, COMM_LEN, "%s", OVERFLOW_COMM);
 	for (size_t g = 0; g < kept; g++)
 		if (!(groups[g].stats = calloc(1, sizeof(*groups[g].stats))))
 			goto out;
@@ -234,7 +247,7 @@ int export_prom(FILE *out, const struct aggregate *agg, const struct run_info *r
 		const struct process_record *p = agg->records[i];
 		size_t g = 0;
 
-		/* Every name has a group, or falls through to "<other>". */
+		/* Every name has a group, or falls through to OVERFLOW_COMM. */
 		while (g < kept - 1 && strcmp(groups[g].comm, p->comm))
 			g++;
 		stats_add(groups[g].stats, &p->stats);
