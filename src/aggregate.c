@@ -46,6 +46,33 @@ enum class_kind fault_class_kind(enum fault_class fault_class)
 	return KIND_ERROR;
 }
 
+enum class_kind class_shown_kind(enum fault_class fault_class)
+{
+	enum class_kind kind = fault_class_kind(fault_class);
+
+	return kind == KIND_ERROR ? KIND_INVALID : kind;
+}
+
+__u64 class_counts_total(const __u64 count[NR_FAULT_CLASSES])
+{
+	__u64 sum = 0;
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		sum += count[c];
+	return sum;
+}
+
+__u64 class_counts_of_kind(const __u64 count[NR_FAULT_CLASSES],
+			   enum class_kind shown)
+{
+	__u64 sum = 0;
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (class_shown_kind(c) == shown)
+			sum += count[c];
+	return sum;
+}
+
 const char *lost_kind_name(enum diag_counter kind)
 {
 	static const char *const names[NR_LOST_KINDS] = {
@@ -266,29 +293,18 @@ struct process_record *aggregate_find(const struct aggregate *agg, __u32 tgid)
 	return NULL;
 }
 
-__u64 stats_kind_count(const struct fault_stats *stats, enum class_kind kind)
+__u64 stats_kind_count(const struct fault_stats *stats, enum class_kind shown)
 {
-	__u64 sum = 0;
-
-	for (int c = 0; c < NR_FAULT_CLASSES; c++)
-		if (fault_class_kind(c) == kind)
-			sum += stats->count[c];
-	return sum;
+	return class_counts_of_kind(stats->count, shown);
 }
 
-void stats_kind_hist(const struct fault_stats *stats, enum class_kind kind,
+void stats_kind_hist(const struct fault_stats *stats, enum class_kind shown,
 		     __u64 *hist)
 {
 	memset(hist, 0, HIST_BUCKETS * sizeof(*hist));
 	for (int c = 0; c < NR_FAULT_CLASSES; c++)
-		if (fault_class_kind(c) == kind)
+		if (class_shown_kind(c) == shown)
 			hist_add(hist, stats->hist[c]);
-}
-
-__u64 stats_invalid_count(const struct fault_stats *stats)
-{
-	return stats_kind_count(stats, KIND_INVALID) +
-	       stats_kind_count(stats, KIND_ERROR);
 }
 
 __u64 stats_latency_sum(const struct fault_stats *stats)
@@ -298,6 +314,14 @@ __u64 stats_latency_sum(const struct fault_stats *stats)
 	for (int c = 0; c < NR_FAULT_CLASSES; c++)
 		sum += stats->latency_sum_ns[c];
 	return sum;
+}
+
+int records_by_time_in_faults(const void *a, const void *b)
+{
+	__u64 x = stats_latency_sum(&(*(const struct process_record *const *)a)->stats);
+	__u64 y = stats_latency_sum(&(*(const struct process_record *const *)b)->stats);
+
+	return x < y ? 1 : x > y ? -1 : 0;
 }
 
 void stats_add(struct fault_stats *total, const struct fault_stats *stats)

@@ -75,6 +75,11 @@ struct aggregate {
 };
 
 enum class_kind { KIND_MINOR, KIND_MAJOR, KIND_INVALID, KIND_ERROR };
+/*
+ * The kinds every output shows: an error (other_error) is an invalid
+ * fault, beside the signals. Shown kinds are KIND_MINOR to KIND_INVALID.
+ */
+#define NR_SHOWN_KINDS (KIND_INVALID + 1)
 
 struct where_table;
 struct stack_table;
@@ -114,7 +119,12 @@ __u64 run_lost_events(const struct run_info *run);
 /* A DIAG_LOST_* counter's name in the files: "exits", "fault_records"... */
 const char *lost_kind_name(enum diag_counter kind);
 enum class_kind fault_class_kind(enum fault_class fault_class);
+enum class_kind class_shown_kind(enum fault_class fault_class);
 const char *class_kind_name(enum class_kind kind);
+/* Sums of per-class counts: all of them, or those of one shown kind. */
+__u64 class_counts_total(const __u64 count[NR_FAULT_CLASSES]);
+__u64 class_counts_of_kind(const __u64 count[NR_FAULT_CLASSES],
+			   enum class_kind shown);
 
 void aggregate_init(struct aggregate *agg);
 void aggregate_free(struct aggregate *agg);
@@ -142,14 +152,14 @@ void aggregate_retain(struct aggregate *agg,
 void aggregate_add_invalid(struct aggregate *agg, const struct invalid_fault *fault);
 struct process_record *aggregate_find(const struct aggregate *agg, __u32 tgid);
 
-/* Sums over classes of one kind, and over all processes. */
-__u64 stats_kind_count(const struct fault_stats *stats, enum class_kind kind);
-/* The histograms of one kind's classes, summed into @hist. */
-void stats_kind_hist(const struct fault_stats *stats, enum class_kind kind,
+/* Sums over the classes of one shown kind, and over all processes. */
+__u64 stats_kind_count(const struct fault_stats *stats, enum class_kind shown);
+/* The histograms of one shown kind's classes, summed into @hist. */
+void stats_kind_hist(const struct fault_stats *stats, enum class_kind shown,
 		     __u64 *hist);
-/* Invalid faults as outputs show them: signals plus other errors. */
-__u64 stats_invalid_count(const struct fault_stats *stats);
 __u64 stats_latency_sum(const struct fault_stats *stats);
+/* qsort order of process_record pointers: most time in faults first. */
+int records_by_time_in_faults(const void *a, const void *b);
 void stats_add(struct fault_stats *total, const struct fault_stats *stats);
 void aggregate_totals(const struct aggregate *agg, struct fault_stats *total);
 

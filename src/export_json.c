@@ -112,7 +112,7 @@ static void write_stats(struct json_writer *w, const struct fault_stats *stats)
 {
 	json_field_u64(w, "minor", stats_kind_count(stats, KIND_MINOR));
 	json_field_u64(w, "major", stats_kind_count(stats, KIND_MAJOR));
-	json_field_u64(w, "invalid", stats_invalid_count(stats));
+	json_field_u64(w, "invalid", stats_kind_count(stats, KIND_INVALID));
 	json_key(w, "classes");
 	json_begin_object(w);
 	for (int c = 0; c < NR_FAULT_CLASSES; c++)

@@ -71,8 +71,7 @@ static struct comm_group *group_by_comm(const struct aggregate *agg, size_t *nr,
 		if (!*nr || strcmp(groups[*nr - 1].comm, order[i]->comm))
 			memcpy(groups[(*nr)++].comm, order[i]->comm, COMM_LEN);
 		groups[*nr - 1].time_ns += stats_latency_sum(stats);
-		for (int c = 0; c < NR_FAULT_CLASSES; c++)
-			groups[*nr - 1].faults += stats->count[c];
+		groups[*nr - 1].faults += class_counts_total(stats->count);
 	}
 	free(order);
 	qsort(groups, *nr, sizeof(*groups), busiest_group);

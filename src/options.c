@@ -558,7 +558,7 @@ static unsigned class_mask_named(const char *name)
 
 		if (!strcmp(name, fault_class_name(c)) ||
 		    !strcmp(name, class_kind_name(kind)) ||
-		    (kind == KIND_ERROR && !strcmp(name, "invalid")))
+		    !strcmp(name, class_kind_name(class_shown_kind(c))))
 			mask |= 1u << c;
 	}
 	return mask;

@@ -4,14 +4,6 @@
 #include "proc_cmdline.h"
 #include "proc_status.h"
 
-static int by_time_in_faults(const void *a, const void *b)
-{
-	__u64 x = stats_latency_sum(&(*(struct process_record *const *)a)->stats);
-	__u64 y = stats_latency_sum(&(*(struct process_record *const *)b)->stats);
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 size_t read_cmdlines(const struct aggregate *agg,
 		     struct process_cmdline cmdlines[CMDLINE_PROCESSES])
 {
@@ -23,7 +15,7 @@ size_t read_cmdlines(const struct aggregate *agg,
 	for (size_t i = 0; i < agg->nr_records; i++)
 		if (!agg->records[i]->exited && agg->records[i]->tgid)
 			live[nr_live++] = agg->records[i];
-	qsort(live, nr_live, sizeof(*live), by_time_in_faults);
+	qsort(live, nr_live, sizeof(*live), records_by_time_in_faults);
 	for (size_t i = 0; i < nr_live && nr_cmdlines < CMDLINE_PROCESSES; i++) {
 		struct process_cmdline *out = &cmdlines[nr_cmdlines];
 

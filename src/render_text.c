@@ -38,18 +38,19 @@ const char *format_bytes(char *buf, size_t size, __u64 bytes)
 static void print_header_line(FILE *out, const struct view_row *rows,
 			      size_t nr_rows)
 {
-	double rate[4], fault_ms;
+	struct kind_rates rates;
+	double fault_ms;
 	char stamp[16];
 	time_t now = time(NULL);
 	struct tm local;
 
-	view_totals(rows, nr_rows, rate, &fault_ms);
+	view_totals(rows, nr_rows, &rates, &fault_ms);
 	if (!localtime_r(&now, &local) ||
 	    !strftime(stamp, sizeof(stamp), "%H:%M:%S", &local))
 		strcpy(stamp, "--:--:--");
 	fprintf(out, "%s  faults/s: minor %.0f  major %.0f  invalid %.0f  |  time in faults %.2f ms/s\n",
-		stamp, rate[KIND_MINOR], rate[KIND_MAJOR],
-		rate[KIND_INVALID] + rate[KIND_ERROR], fault_ms);
+		stamp, rates.per_s[KIND_MINOR], rates.per_s[KIND_MAJOR],
+		rates.per_s[KIND_INVALID], fault_ms);
 }
 
 void render_interval(FILE *out, const struct aggregate *agg,
@@ -71,8 +72,8 @@ void render_interval(FILE *out, const struct aggregate *agg,
 
 		fprintf(out, "%8u %-16s %10.0f %9.0f %9.0f %9s %9s %11.2f\n",
 			row->tgid, row->comm,
-			row->rate[KIND_MINOR], row->rate[KIND_MAJOR],
-			row->rate[KIND_INVALID] + row->rate[KIND_ERROR],
+			row->rates.per_s[KIND_MINOR], row->rates.per_s[KIND_MAJOR],
+			row->rates.per_s[KIND_INVALID],
 			format_ns(p50, sizeof(p50), hist_percentile(row->hist, 0.50)),
 			format_ns(p99, sizeof(p99), hist_percentile(row->hist, 0.99)),
 			row->fault_ms_per_s);
@@ -84,11 +85,9 @@ void render_interval(FILE *out, const struct aggregate *agg,
 
 static void print_class_table(FILE *out, const struct fault_stats *total)
 {
-	__u64 all = 0;
+	__u64 all = class_counts_total(total->count);
 	char cells[5][16];
 
-	for (int c = 0; c < NR_FAULT_CLASSES; c++)
-		all += total->count[c];
 	fprintf(out, "  %-12s %12s %7s %9s %9s %9s %9s %9s\n", "class",
 		"count", "share", "p50", "p90", "p99", "p99.9", "max");
 	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
@@ -124,16 +123,7 @@ static void print_kind_totals(FILE *out, const struct fault_stats *total,
 		fprintf(out, "  %-12s %12llu\n", "major", (unsigned long long)major);
 	}
 	fprintf(out, "  %-12s %12llu\n", "invalid",
-		(unsigned long long)stats_invalid_count(total));
-}
-
-/* Most time in faults first. */
-static int compare_time_in_faults(const void *a, const void *b)
-{
-	__u64 x = stats_latency_sum(&(*(const struct process_record *const *)a)->stats);
-	__u64 y = stats_latency_sum(&(*(const struct process_record *const *)b)->stats);
-
-	return x < y ? 1 : x > y ? -1 : 0;
+		(unsigned long long)stats_kind_count(total, KIND_INVALID));
 }
 
 static void print_busiest(FILE *out, const struct aggregate *agg, int top)
@@ -148,7 +138,7 @@ static void print_busiest(FILE *out, const struct aggregate *agg, int top)
 	if (!order)
 		return;
 	memcpy(order, agg->records, n * sizeof(*order));
-	qsort(order, n, sizeof(*order), compare_time_in_faults);
+	qsort(order, n, sizeof(*order), records_by_time_in_faults);
 	fprintf(out, "\n  %8s %-16s %12s %9s %9s %12s\n", "PID", "COMM",
 		"minor", "major", "invalid", "in faults");
 	for (size_t i = 0; i < n && i < (size_t)top; i++) {
@@ -165,7 +155,7 @@ static void print_busiest(FILE *out, const struct aggregate *agg, int top)
 			pid_cell, order[i]->comm,
 			(unsigned long long)stats_kind_count(stats, KIND_MINOR),
 			(unsigned long long)stats_kind_count(stats, KIND_MAJOR),
-			(unsigned long long)stats_invalid_count(stats),
+			(unsigned long long)stats_kind_count(stats, KIND_INVALID),
 			format_ns(time_cell, sizeof(time_cell),
 				  stats_latency_sum(stats)));
 	}
@@ -244,7 +234,7 @@ void render_summary(FILE *out, const struct aggregate *agg,
 {
 	struct fault_stats *total = malloc(sizeof(*total));
 	const struct process_record *command = NULL;
-	__u64 all = 0, time_ns;
+	__u64 all, time_ns;
 	char time_cell[16];
 
 	if (!total) {
@@ -252,8 +242,7 @@ void render_summary(FILE *out, const struct aggregate *agg,
 		return;
 	}
 	aggregate_totals(agg, total);
-	for (int c = 0; c < NR_FAULT_CLASSES; c++)
-		all += total->count[c];
+	all = class_counts_total(total->count);
 	time_ns = stats_latency_sum(total);
 	fputc('\n', out);
 	if (run->command) {

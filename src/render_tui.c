@@ -50,7 +50,8 @@ struct live_screen {
 	struct row_set processes, threads;
 	struct thread_stats *thread_snapshot;	/* NULL: not available */
 	size_t nr_thread_snapshot;
-	double rate[4], fault_ms_per_s;	/* all processes, last view */
+	struct kind_rates rates;	/* all processes, last view */
+	double fault_ms_per_s;
 	double spark[SPARK_SAMPLES];	/* faults/s per view, oldest first;
 					 * none before the first view */
 	size_t nr_spark;
@@ -265,15 +266,13 @@ int live_update(struct live_screen *screen, double interval_s,
 		free_view(screen);
 		return -ENOMEM;
 	}
-	view_totals(views, n, screen->rate, &screen->fault_ms_per_s);
+	view_totals(views, n, &screen->rates, &screen->fault_ms_per_s);
 	if (screen->nr_spark == SPARK_SAMPLES) {
 		memmove(screen->spark, screen->spark + 1,
 			(SPARK_SAMPLES - 1) * sizeof(screen->spark[0]));
 		screen->nr_spark--;
 	}
-	screen->spark[screen->nr_spark++] = screen->rate[KIND_MINOR] +
-		screen->rate[KIND_MAJOR] + screen->rate[KIND_INVALID] +
-		screen->rate[KIND_ERROR];
+	screen->spark[screen->nr_spark++] = kind_rates_total(&screen->rates);
 	return 0;
 }
 
@@ -343,10 +342,9 @@ static void draw_header(struct live_screen *screen,
 	if (screen->paused)
 		put(0, COLS - 8, " PAUSED ", A_REVERSE);
 
-	tui_format_count(a, sizeof(a), screen->rate[KIND_MINOR]);
-	tui_format_count(b, sizeof(b), screen->rate[KIND_MAJOR]);
-	tui_format_count(c, sizeof(c), screen->rate[KIND_INVALID] +
-			 screen->rate[KIND_ERROR]);
+	tui_format_count(a, sizeof(a), screen->rates.per_s[KIND_MINOR]);
+	tui_format_count(b, sizeof(b), screen->rates.per_s[KIND_MAJOR]);
+	tui_format_count(c, sizeof(c), screen->rates.per_s[KIND_INVALID]);
 	x = snprintf(line, sizeof(line), "faults/s  minor %s  major %s  invalid %s  |  in faults %.2f ms/s",
 		     a, b, c, screen->fault_ms_per_s);
 	put(1, 0, line, A_NORMAL);
@@ -502,8 +500,7 @@ static void class_line(char *buf, size_t size, const struct fault_stats *stats,
 	for (int c = 0; c < NR_FAULT_CLASSES && at < (int)size; c++) {
 		char count[16];
 
-		if (fault_class_kind(c) != kind &&
-		    !(kind == KIND_INVALID && fault_class_kind(c) == KIND_ERROR))
+		if (class_shown_kind(c) != kind)
 			continue;
 		tui_format_count(count, sizeof(count), (double)stats->count[c]);
 		at += snprintf(buf + at, size - (size_t)at, " %s %s ",
@@ -595,7 +592,6 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 	const struct invalid_fault *invalid;
 	char line[512], total[16], in_faults[16];
 	int bar_width = (COLS - 49) / 2, y = top, minor_at, major_at;
-	__u64 all = 0;
 	size_t n;
 
 	if (screen->picked) {
@@ -611,9 +607,7 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 		put(y, 2, line, A_BOLD);
 		return;
 	}
-	for (int c = 0; c < NR_FAULT_CLASSES; c++)
-		all += stats->count[c];
-	tui_format_count(total, sizeof(total), (double)all);
+	tui_format_count(total, sizeof(total), (double)class_counts_total(stats->count));
 	format_ns(in_faults, sizeof(in_faults), stats_latency_sum(stats));
 	if (record)
 		snprintf(line, sizeof(line), " %s %u%s: %s faults, %s in faults, since pfwatch started ",

@@ -7,21 +7,12 @@
 #include "stacks.h"
 #include "where.h"
 
-static __u64 stats_all(const struct fault_stats *stats)
-{
-	__u64 all = 0;
-
-	for (int c = 0; c < NR_FAULT_CLASSES; c++)
-		all += stats->count[c];
-	return all;
-}
-
 static bool wanted(const struct process_record *record, const void *context)
 {
 	const struct report_options *opts = context;
 
 	return (!opts->has_pid || record->tgid == opts->pid) &&
-	       stats_all(&record->stats);
+	       class_counts_total(record->stats.count);
 }
 
 bool report_filter(struct imported_run *in, const struct report_options *opts)
@@ -55,8 +46,8 @@ bool report_filter(struct imported_run *in, const struct report_options *opts)
 		agg->invalid_events = kept;
 		if (total) {
 			aggregate_totals(agg, total);
-			if (stats_invalid_count(total) > kept)
-				agg->invalid_events = stats_invalid_count(total);
+			if (stats_kind_count(total, KIND_INVALID) > kept)
+				agg->invalid_events = stats_kind_count(total, KIND_INVALID);
 			free(total);
 		}
 	}
@@ -121,9 +112,8 @@ static void diff_classes(FILE *out, const struct fault_stats *a,
 			latency_cell(cells[3], 16, a->hist[c], 0.99),
 			latency_cell(cells[4], 16, b->hist[c], 0.99));
 	fputc('\n', out);
-	for (enum class_kind kind = KIND_MINOR; kind <= KIND_INVALID; kind++) {
-		__u64 x = kind == KIND_INVALID ? stats_invalid_count(a) : stats_kind_count(a, kind);
-		__u64 y = kind == KIND_INVALID ? stats_invalid_count(b) : stats_kind_count(b, kind);
+	for (enum class_kind kind = KIND_MINOR; kind < NR_SHOWN_KINDS; kind++) {
+		__u64 x = stats_kind_count(a, kind), y = stats_kind_count(b, kind);
 
 		fprintf(out, "  %-12s %12llu %12llu %9s\n", class_kind_name(kind),
 			(unsigned long long)x, (unsigned long long)y,
@@ -174,7 +164,7 @@ static void diff_commands(FILE *out, const struct aggregate *aggs[2], int top)
 			const struct process_record *p = aggs[side]->records[i];
 			struct comm_diff *entry = comm_entry(list, &nr, p->comm);
 
-			entry->faults[side] += stats_all(&p->stats);
+			entry->faults[side] += class_counts_total(p->stats.count);
 			entry->time_ns[side] += stats_latency_sum(&p->stats);
 			for (int c = 0; c < NR_FAULT_CLASSES; c++)
 				hist_add(entry->hist[side], p->stats.hist[c]);
@@ -213,7 +203,7 @@ void report_diff(FILE *out, const struct imported_run *a, const char *name_a,
 		b->start_time[0] ? b->start_time : "?", b->run.backend);
 	for (int side = 0; side < 2; side++) {
 		aggregate_totals(aggs[side], &totals[side]);
-		rate[side] = seconds[side] > 0 ? stats_all(&totals[side]) / seconds[side] : 0;
+		rate[side] = seconds[side] > 0 ? class_counts_total(totals[side].count) / seconds[side] : 0;
 	}
 	diff_classes(out, &totals[0], &totals[1]);
 	fprintf(out, "  %-12s %12.0f %12.0f %9s\n", "faults/s", rate[0], rate[1],

@@ -40,12 +40,12 @@ int tui_column_for_key(int key)
 
 static double sort_value(const struct tui_row *row, enum tui_column by)
 {
-	const double *rate = row->view->rate;
+	const double *rate = row->view->rates.per_s;
 
 	switch (by) {
 	case COL_MINOR: return rate[KIND_MINOR];
 	case COL_MAJOR: return rate[KIND_MAJOR];
-	case COL_INVALID: return rate[KIND_INVALID] + rate[KIND_ERROR];
+	case COL_INVALID: return rate[KIND_INVALID];
 	case COL_P50: return (double)row->p50_ns;
 	case COL_P99: return (double)row->p99_ns;
 	case COL_FAULT_MS: return row->view->fault_ms_per_s;
@@ -171,10 +171,9 @@ void tui_row_line(char *buf, size_t size, const struct tui_row *row)
 	const struct view_row *v = row->view;
 	char minor[16], major[16], invalid[16], p50[16], p99[16], rss[16];
 
-	tui_format_count(minor, sizeof(minor), v->rate[KIND_MINOR]);
-	tui_format_count(major, sizeof(major), v->rate[KIND_MAJOR]);
-	tui_format_count(invalid, sizeof(invalid),
-		    v->rate[KIND_INVALID] + v->rate[KIND_ERROR]);
+	tui_format_count(minor, sizeof(minor), v->rates.per_s[KIND_MINOR]);
+	tui_format_count(major, sizeof(major), v->rates.per_s[KIND_MAJOR]);
+	tui_format_count(invalid, sizeof(invalid), v->rates.per_s[KIND_INVALID]);
 	if (hist_count(v->hist)) {
 		format_latency(p50, sizeof(p50), row->p50_ns);
 		format_latency(p99, sizeof(p99), row->p99_ns);

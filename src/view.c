@@ -3,12 +3,21 @@
 #include <string.h>
 #include "view.h"
 
+double kind_rates_total(const struct kind_rates *rates)
+{
+	double total = 0;
+
+	for (int kind = 0; kind < NR_SHOWN_KINDS; kind++)
+		total += rates->per_s[kind];
+	return total;
+}
+
 /* Rates from per-class counts and time in faults, now and then (or NULL). */
 static void set_rates(struct view_row *row, const __u64 *now, const __u64 *then,
 		      __u64 sum_ns, double interval_s)
 {
 	for (int c = 0; c < NR_FAULT_CLASSES; c++)
-		row->rate[fault_class_kind(c)] +=
+		row->rates.per_s[class_shown_kind(c)] +=
 			(now[c] - (then ? then[c] : 0)) / interval_s;
 	row->fault_ms_per_s = sum_ns / 1e6 / interval_s;
 }
@@ -34,15 +43,14 @@ static void row_fill(struct view_row *row, const struct process_record *record,
 
 static bool row_idle(const struct view_row *row)
 {
-	return !row->rate[KIND_MINOR] && !row->rate[KIND_MAJOR] &&
-	       !row->rate[KIND_INVALID] && !row->rate[KIND_ERROR];
+	return !kind_rates_total(&row->rates);
 }
 
 static int busiest_first(const void *a, const void *b)
 {
 	const struct view_row *x = a, *y = b;
-	double x_rate = x->rate[KIND_MINOR] + x->rate[KIND_MAJOR];
-	double y_rate = y->rate[KIND_MINOR] + y->rate[KIND_MAJOR];
+	double x_rate = x->rates.per_s[KIND_MINOR] + x->rates.per_s[KIND_MAJOR];
+	double y_rate = y->rates.per_s[KIND_MINOR] + y->rates.per_s[KIND_MAJOR];
 
 	if (x->fault_ms_per_s != y->fault_ms_per_s)
 		return x->fault_ms_per_s < y->fault_ms_per_s ? 1 : -1;
@@ -123,13 +131,13 @@ struct view_row *view_thread_rows(const struct thread_stats *now, size_t nr_now,
 }
 
 void view_totals(const struct view_row *rows, size_t nr_rows,
-		 double rate[4], double *fault_ms_per_s)
+		 struct kind_rates *rates, double *fault_ms_per_s)
 {
-	memset(rate, 0, 4 * sizeof(*rate));
+	memset(rates, 0, sizeof(*rates));
 	*fault_ms_per_s = 0;
 	for (size_t i = 0; i < nr_rows; i++) {
-		for (int k = 0; k < 4; k++)
-			rate[k] += rows[i].rate[k];
+		for (int kind = 0; kind < NR_SHOWN_KINDS; kind++)
+			rates->per_s[kind] += rows[i].rates.per_s[kind];
 		*fault_ms_per_s += rows[i].fault_ms_per_s;
 	}
 }

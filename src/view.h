@@ -8,13 +8,20 @@
 #include <stddef.h>
 #include "aggregate.h"
 
+/* Faults per second by the kinds outputs show, indexed by KIND_MINOR... */
+struct kind_rates {
+	double per_s[NR_SHOWN_KINDS];
+};
+
+double kind_rates_total(const struct kind_rates *rates);
+
 /* Copies, not pointers: a live screen keeps rows across syncs that may
  * free the records they came from. */
 struct view_row {
 	__u32 tgid;
 	__u32 tid;			/* thread rows only; 0 on process rows */
 	char comm[COMM_LEN];		/* a thread row's: the thread's name */
-	double rate[4];			/* faults/s by enum class_kind */
+	struct kind_rates rates;
 	double fault_ms_per_s;		/* time in faults */
 	__u64 hist[HIST_BUCKETS];	/* minor and major faults only */
 };
@@ -36,6 +43,6 @@ struct view_row *view_thread_rows(const struct thread_stats *now, size_t nr_now,
 				  double interval_s, size_t *nr_rows);
 /* Sums over rows, for a header line. */
 void view_totals(const struct view_row *rows, size_t nr_rows,
-		 double rate[4], double *fault_ms_per_s);
+		 struct kind_rates *rates, double *fault_ms_per_s);
 
 #endif

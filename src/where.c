@@ -65,13 +65,6 @@ struct where_indexes {
 	struct index mappings, files, code;
 };
 
-static int kind_of(__u32 fault_class)
-{
-	enum class_kind kind = fault_class_kind(fault_class);
-
-	return kind == KIND_MINOR ? 0 : kind == KIND_MAJOR ? 1 : 2;
-}
-
 int where_init(struct where_table *where)
 {
 	struct where_indexes *indexes = calloc(1, sizeof(*indexes));
@@ -359,7 +352,7 @@ void where_add(struct where_table *where, struct maps_cache *maps,
 	       struct symbolizer *symbols, const struct fault_record *record,
 	       const char *comm)
 {
-	int kind = kind_of(record->fault_class);
+	int kind = class_shown_kind(record->fault_class);
 	const struct mapping *found;
 	struct where_mapping *m;
 
@@ -408,11 +401,7 @@ void where_describe(struct maps_cache *maps, struct symbolizer *symbols,
 
 __u64 where_mapping_total(const struct where_mapping *m)
 {
-	__u64 all = 0;
-
-	for (int c = 0; c < NR_FAULT_CLASSES; c++)
-		all += m->count[c];
-	return all;
+	return class_counts_total(m->count);
 }
 
 static __u64 page_total(const struct where_page *p)
@@ -495,15 +484,7 @@ size_t *where_rank(const struct where_table *where, enum where_list list, size_t
 
 __u64 where_mapping_count(const struct where_mapping *m, enum class_kind kind)
 {
-	__u64 sum = 0;
-
-	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
-		enum class_kind of = fault_class_kind(c);
-
-		if (of == kind || (kind == KIND_INVALID && of == KIND_ERROR))
-			sum += m->count[c];
-	}
-	return sum;
+	return class_counts_of_kind(m->count, kind);
 }
 
 void where_heat_text(char *buf, size_t size, const struct where_file *f)

@@ -23,8 +23,8 @@
 /* A major fault within this distance after the previous one is sequential. */
 #define WHERE_SEQUENTIAL_WINDOW (256u << 10)
 
-/* Faults per kind: minor, major, invalid (errors included). */
-#define WHERE_KINDS 3
+/* Faults per shown kind: minor, major, invalid (errors included). */
+#define WHERE_KINDS NR_SHOWN_KINDS
 
 struct where_mapping {
 	__u32 tgid;
@@ -103,7 +103,7 @@ int where_put_page(struct where_table *where, __u32 tgid, __u64 page,
 
 
 __u64 where_mapping_total(const struct where_mapping *m);
-/* A mapping's faults of one kind (KIND_INVALID includes errors). */
+/* A mapping's faults of one shown kind (KIND_INVALID includes errors). */
 __u64 where_mapping_count(const struct where_mapping *m, enum class_kind kind);
 /*
  * A file's heat map as text, " " (none) to "@" (the hottest), one

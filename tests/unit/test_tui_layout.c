@@ -16,7 +16,7 @@ static void make_rows(struct tui_row rows[3])
 		memset(&views[i], 0, sizeof(views[i]));
 		views[i].tgid = 300 - (__u32)i * 100;
 		snprintf(views[i].comm, COMM_LEN, "%s", comms[i]);
-		views[i].rate[KIND_MINOR] = minor[i];
+		views[i].rates.per_s[KIND_MINOR] = minor[i];
 		views[i].fault_ms_per_s = minor[i] / 1000;
 		views[i].hist[hist_bucket(1700)] = 1;
 		memset(&rows[i], 0, sizeof(rows[i]));
@@ -58,8 +58,8 @@ static void sort_follows_the_column(void)
 
 	make_rows(rows);
 	tui_sort(rows, 3, COL_MINOR);
-	CHECK(rows[0].view->rate[KIND_MINOR] == 12345 &&
-	      rows[2].view->rate[KIND_MINOR] == 10, "minor not largest first");
+	CHECK(rows[0].view->rates.per_s[KIND_MINOR] == 12345 &&
+	      rows[2].view->rates.per_s[KIND_MINOR] == 10, "minor not largest first");
 	tui_sort(rows, 3, COL_COMM);
 	CHECK(!strcmp(rows[0].view->comm, "alpha") &&
 	      !strcmp(rows[2].view->comm, "zeta"), "comm not in order");
@@ -134,8 +134,8 @@ static void row_without_latency_shows_dashes(void)
 	char line[256];
 
 	make_rows(rows);
-	views[0].rate[KIND_MINOR] = 0;
-	views[0].rate[KIND_INVALID] = 2;
+	views[0].rates.per_s[KIND_MINOR] = 0;
+	views[0].rates.per_s[KIND_INVALID] = 2;
 	memset(views[0].hist, 0, sizeof(views[0].hist));
 	rows[0].p50_ns = rows[0].p99_ns = 0;
 	tui_row_line(line, sizeof(line), &rows[0]);

@@ -38,16 +38,16 @@ static void thread_rates_are_deltas(void)
 		return;
 	CHECK(n == 3, "%zu rows, want 3 (the idle worker left out)", n);
 	CHECK(rows[0].tid == 100 && rows[0].tgid == 100 &&
-	      rows[0].rate[KIND_MINOR] == 1000 && rows[0].rate[KIND_MAJOR] == 2 &&
+	      rows[0].rates.per_s[KIND_MINOR] == 1000 && rows[0].rates.per_s[KIND_MAJOR] == 2 &&
 	      rows[0].fault_ms_per_s == 1.0 && !strcmp(rows[0].comm, "main"),
 	      "main: tid %u minor %.1f major %.1f ms %.3f", rows[0].tid,
-	      rows[0].rate[KIND_MINOR], rows[0].rate[KIND_MAJOR],
+	      rows[0].rates.per_s[KIND_MINOR], rows[0].rates.per_s[KIND_MAJOR],
 	      rows[0].fault_ms_per_s);
-	CHECK(rows[1].tid == 200 && rows[1].rate[KIND_MINOR] == 250,
-	      "newcomer: tid %u minor %.1f", rows[1].tid, rows[1].rate[KIND_MINOR]);
+	CHECK(rows[1].tid == 200 && rows[1].rates.per_s[KIND_MINOR] == 250,
+	      "newcomer: tid %u minor %.1f", rows[1].tid, rows[1].rates.per_s[KIND_MINOR]);
 	CHECK(rows[2].tid == 300 && rows[2].tgid == 301 &&
-	      rows[2].rate[KIND_MINOR] == 3.5, "reused TID: minor %.1f",
-	      rows[2].rate[KIND_MINOR]);
+	      rows[2].rates.per_s[KIND_MINOR] == 3.5, "reused TID: minor %.1f",
+	      rows[2].rates.per_s[KIND_MINOR]);
 	for (size_t i = 0; i < n; i++)
 		CHECK(!hist_count(rows[i].hist), "thread row %zu has a histogram", i);
 	free(rows);
@@ -59,7 +59,7 @@ static void first_snapshot_counts_from_zero(void)
 	size_t n;
 	struct view_row *rows = view_thread_rows(now, 1, NULL, 0, 1.0, &n);
 
-	CHECK(rows && n == 1 && rows[0].rate[KIND_MINOR] == 100,
+	CHECK(rows && n == 1 && rows[0].rates.per_s[KIND_MINOR] == 100,
 	      "first snapshot: %zu rows", n);
 	free(rows);
 }
