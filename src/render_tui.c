@@ -434,7 +434,7 @@ static void draw_help(void)
 		put(HEADER_LINES + (int)i, 0, lines[i], i ? A_NORMAL : A_BOLD);
 }
 
-/* The table from @top, @height lines including its title. */
+/* What an empty table says instead of rows. */
 static const char *empty_table_note(const struct live_screen *screen)
 {
 	if (!screen->nr_spark)
@@ -446,6 +446,7 @@ static const char *empty_table_note(const struct live_screen *screen)
 	return "(nothing faulted in the last interval)";
 }
 
+/* The table from @top, @height lines including its title. */
 static void draw_table(struct live_screen *screen, int top, int height)
 {
 	struct row_set *set = shown_rows(screen);
