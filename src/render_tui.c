@@ -210,11 +210,11 @@ static const char *user_of(struct live_screen *screen, uid_t uid)
 	return user->name;
 }
 
-/* Rows for @views, with what /proc says of each row's owner and size. */
-static int fill_rows(struct live_screen *screen, struct row_set *set,
-		     struct view_row *views, size_t n)
+/* Rows for the set's views, with each row's owner and size from /proc. */
+static int fill_rows(struct live_screen *screen, struct row_set *set, size_t n)
 {
-	set->views = views;
+	const struct view_row *views = set->views;
+
 	set->rows = calloc(n ? n : 1, sizeof(*set->rows));
 	set->ppids = calloc(n ? n : 1, sizeof(*set->ppids));
 	if (!views || !set->rows || !set->ppids)
@@ -256,10 +256,12 @@ int live_update(struct live_screen *screen, double interval_s,
 	free(screen->thread_snapshot);
 	screen->thread_snapshot = threads;
 	screen->nr_thread_snapshot = nr_threads;
-	err = fill_rows(screen, &screen->processes, views, n);
+	/* The sets own the views from here: free_view frees them. */
+	screen->processes.views = views;
+	screen->threads.views = thread_views;
+	err = fill_rows(screen, &screen->processes, n);
 	if (!err && threads)
-		err = fill_rows(screen, &screen->threads, thread_views,
-				nr_thread_views);
+		err = fill_rows(screen, &screen->threads, nr_thread_views);
 	most = n > nr_thread_views ? n : nr_thread_views;
 	screen->visible = calloc(most ? most : 1, sizeof(*screen->visible));
 	if (err || !screen->visible) {
