@@ -313,7 +313,7 @@ static bool row_wanted(const struct live_screen *screen,
 }
 
 /* Text at (y, x), cut at the screen's edge. */
-static void put(int y, int x, const char *text, attr_t attrs)
+static void draw_clipped(int y, int x, const char *text, attr_t attrs)
 {
 	if (x >= COLS)
 		return;
@@ -340,20 +340,20 @@ static void draw_header(struct live_screen *screen,
 	snprintf(line, sizeof(line), "pfwatch %s  host %s  kernel %s  backend %s  up %ld:%02ld:%02ld",
 		 PFWATCH_VERSION, screen->host, screen->settings.kernel,
 		 screen->settings.backend, up / 3600, up / 60 % 60, up % 60);
-	put(0, 0, line, A_BOLD);
+	draw_clipped(0, 0, line, A_BOLD);
 	if (screen->paused)
-		put(0, COLS - 8, " PAUSED ", A_REVERSE);
+		draw_clipped(0, COLS - 8, " PAUSED ", A_REVERSE);
 
 	tui_format_count(a, sizeof(a), screen->rates.per_s[KIND_MINOR]);
 	tui_format_count(b, sizeof(b), screen->rates.per_s[KIND_MAJOR]);
 	tui_format_count(c, sizeof(c), screen->rates.per_s[KIND_INVALID]);
 	x = snprintf(line, sizeof(line), "faults/s  minor %s  major %s  invalid %s  |  in faults %.2f ms/s",
 		     a, b, c, screen->fault_ms_per_s);
-	put(1, 0, line, A_NORMAL);
+	draw_clipped(1, 0, line, A_NORMAL);
 	if (status->lost) {
 		snprintf(line, sizeof(line), "  LOST %llu events",
 			 (unsigned long long)status->lost);
-		put(1, x, line, A_BOLD | pair_attr(screen, PAIR_WARN));
+		draw_clipped(1, x, line, A_BOLD | pair_attr(screen, PAIR_WARN));
 	}
 
 	width = (size_t)(COLS > 20 ? COLS - 20 : 1);
@@ -370,7 +370,7 @@ static void draw_header(struct live_screen *screen,
 	tui_format_count(a, sizeof(a), peak);
 	snprintf(line, sizeof(line), "%.0fs |%-*s| peak %s/s",
 		 width * screen->settings.interval_s, (int)width, spark, a);
-	put(2, 0, line, A_NORMAL);
+	draw_clipped(2, 0, line, A_NORMAL);
 }
 
 static void draw_status(struct live_screen *screen)
@@ -381,13 +381,13 @@ static void draw_status(struct live_screen *screen)
 	if (screen->prompting) {
 		snprintf(line, sizeof(line), "filter by command name (Enter applies, Esc cancels): %s",
 			 screen->prompt);
-		put(3, 0, line, A_BOLD);
+		draw_clipped(3, 0, line, A_BOLD);
 		curs_set(1);
 		return;
 	}
 	curs_set(0);
 	if (screen->message[0]) {
-		put(3, 0, screen->message, A_BOLD);
+		draw_clipped(3, 0, screen->message, A_BOLD);
 		return;
 	}
 	tui_title_line(title, sizeof(title), screen->thread_rows);
@@ -404,8 +404,8 @@ static void draw_status(struct live_screen *screen)
 		at += snprintf(line + at, sizeof(line) - (size_t)at,
 			       "  picked %d%s", (int)screen->picked,
 			       screen->follow ? " and its children" : "");
-	put(3, 0, line, A_NORMAL);
-	put(3, COLS - 16, "  ? keys  q quit", A_NORMAL);
+	draw_clipped(3, 0, line, A_NORMAL);
+	draw_clipped(3, COLS - 16, "  ? keys  q quit", A_NORMAL);
 }
 
 static void draw_help(void)
@@ -433,7 +433,7 @@ static void draw_help(void)
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		put(HEADER_LINES + (int)i, 0, lines[i], i ? A_NORMAL : A_BOLD);
+		draw_clipped(HEADER_LINES + (int)i, 0, lines[i], i ? A_NORMAL : A_BOLD);
 }
 
 /* What an empty table says instead of rows. */
@@ -458,7 +458,7 @@ static void draw_table(struct live_screen *screen, int top, int height)
 
 	tui_title_line(line, sizeof(line), screen->thread_rows);
 	mvhline(top, 0, ' ' | A_REVERSE, COLS);
-	put(top, 0, line, A_REVERSE);
+	draw_clipped(top, 0, line, A_REVERSE);
 	tui_column_span(screen->sort, &start, &width);
 	mvchgat(top, start, width, A_BOLD | A_UNDERLINE, 0, NULL);
 
@@ -468,7 +468,7 @@ static void draw_table(struct live_screen *screen, int top, int height)
 		if (row_wanted(screen, &set->rows[i]))
 			screen->visible[screen->nr_visible++] = &set->rows[i];
 	if (!screen->nr_visible) {
-		put(top + 1, 0, empty_table_note(screen), A_NORMAL);
+		draw_clipped(top + 1, 0, empty_table_note(screen), A_NORMAL);
 		return;
 	}
 	/* The cursor stays on its row when the order changes. */
@@ -491,7 +491,7 @@ static void draw_table(struct live_screen *screen, int top, int height)
 		if ((pid_t)row->view->tgid == screen->picked)
 			attrs |= A_BOLD;
 		tui_row_line(line, sizeof(line), row);
-		put(top + 1 + (int)(i - first), 0, line, attrs);
+		draw_clipped(top + 1 + (int)(i - first), 0, line, attrs);
 	}
 }
 
@@ -531,14 +531,14 @@ static int draw_mappings(const struct where_table *where, __u32 tgid, int y, int
 	if (!order)
 		return y;
 	tui_mapping_title(line, sizeof(line));
-	put(y++, 0, line, A_UNDERLINE);
+	draw_clipped(y++, 0, line, A_UNDERLINE);
 	for (size_t i = 0; i < n && shown < rows; i++) {
 		const struct where_mapping *m = &where->mappings[order[i]];
 
 		if (tgid && m->tgid != tgid)
 			continue;
 		tui_mapping_line(line, sizeof(line), m);
-		put(y++, 0, line, A_NORMAL);
+		draw_clipped(y++, 0, line, A_NORMAL);
 		shown++;
 	}
 	free(order);
@@ -553,10 +553,10 @@ static void draw_files(const struct where_table *where, int y, int rows)
 	if (!order)
 		return;
 	tui_file_title(line, sizeof(line));
-	put(y++, 0, line, A_UNDERLINE);
+	draw_clipped(y++, 0, line, A_UNDERLINE);
 	for (size_t i = 0; i < n && (int)i < rows && where->files[order[i]].majors; i++) {
 		tui_file_line(line, sizeof(line), &where->files[order[i]], where->page_size);
-		put(y++, 0, line, A_NORMAL);
+		draw_clipped(y++, 0, line, A_NORMAL);
 	}
 	free(order);
 }
@@ -574,9 +574,10 @@ static void draw_where_pane(struct live_screen *screen, int top, int height)
 	else
 		snprintf(line, sizeof(line), " all processes: mappings that fault most (w: latency) ");
 	mvhline(y, 0, '-', COLS);
-	put(y++, 2, line, A_BOLD);
+	draw_clipped(y++, 2, line, A_BOLD);
 	if (!where) {
-		put(y, 0, "(start pfwatch with --where to see mappings, files and code)", A_NORMAL);
+		draw_clipped(y, 0, "(start pfwatch with --where to see mappings, files and code)",
+			     A_NORMAL);
 		return;
 	}
 	/* Half the pane each, title lines included. */
@@ -607,7 +608,7 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 		snprintf(line, sizeof(line), " process %d: no fault seen yet ",
 			 (int)screen->picked);
 		mvhline(y, 0, '-', COLS);
-		put(y, 2, line, A_BOLD);
+		draw_clipped(y, 2, line, A_BOLD);
 		return;
 	}
 	tui_format_count(total, sizeof(total), (double)class_counts_total(stats->count));
@@ -620,13 +621,13 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 		snprintf(line, sizeof(line), " all processes: %s faults, %s in faults, since pfwatch started ",
 			 total, in_faults);
 	mvhline(y, 0, '-', COLS);
-	put(y++, 2, line, A_BOLD);
+	draw_clipped(y++, 2, line, A_BOLD);
 	class_line(line, sizeof(line), stats, KIND_MINOR, "minor");
-	put(y++, 0, line, A_NORMAL);
+	draw_clipped(y++, 0, line, A_NORMAL);
 	class_line(line, sizeof(line), stats, KIND_MAJOR, "major");
-	put(y++, 0, line, A_NORMAL);
+	draw_clipped(y++, 0, line, A_NORMAL);
 	class_line(line, sizeof(line), stats, KIND_INVALID, "invalid");
-	put(y++, 0, line, A_NORMAL);
+	draw_clipped(y++, 0, line, A_NORMAL);
 	invalid = last_invalid(screen->agg, record ? record->tgid : 0);
 	if (invalid && y < top + height) {
 		/* The path last: it is the part a narrow screen may cut. */
@@ -636,7 +637,7 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 			 (unsigned long long)invalid->event.address,
 			 (unsigned long long)invalid->event.ip,
 			 invalid->mapped ? invalid->path : "");
-		put(y++, 0, line, pair_attr(screen, PAIR_WARN));
+		draw_clipped(y++, 0, line, pair_attr(screen, PAIR_WARN));
 	}
 	if (bar_width < 4 || y + 1 >= top + height)
 		return;
@@ -645,15 +646,15 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 	n = tui_hist_layout(minor, major, bar_width, hist,
 			    (size_t)(top + height - y - 1));
 	if (!n) {
-		put(y, 0, "(no timed fault yet)", A_NORMAL);
+		draw_clipped(y, 0, "(no timed fault yet)", A_NORMAL);
 		return;
 	}
 	tui_hist_title(line, sizeof(line), bar_width);
-	put(y++, 0, line, A_UNDERLINE);
+	draw_clipped(y++, 0, line, A_UNDERLINE);
 	tui_hist_bar_starts(bar_width, &minor_at, &major_at);
 	for (size_t i = 0; i < n; i++, y++) {
 		tui_hist_text(line, sizeof(line), &hist[i], bar_width);
-		put(y, 0, line, A_NORMAL);
+		draw_clipped(y, 0, line, A_NORMAL);
 		if (screen->color) {
 			mvchgat(y, minor_at, hist[i].minor_bar, A_NORMAL, PAIR_MINOR, NULL);
 			mvchgat(y, major_at, hist[i].major_bar, A_BOLD, PAIR_MAJOR, NULL);
@@ -678,7 +679,7 @@ void live_draw(struct live_screen *screen, const struct live_status *status)
 
 	erase();
 	if (LINES < MIN_LINES || COLS < MIN_COLS) {
-		put(0, 0, "pfwatch: the terminal is too small (50x12 at least)", A_BOLD);
+		draw_clipped(0, 0, "pfwatch: the terminal is too small (50x12 at least)", A_BOLD);
 		refresh();
 		return;
 	}
