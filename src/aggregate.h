@@ -84,7 +84,6 @@ enum class_kind { KIND_MINOR, KIND_MAJOR, KIND_INVALID, KIND_ERROR };
 struct where_table;
 struct stack_table;
 
-/* What every output says about the run itself. */
 /* serve --expose-cmdline: a process's command line, for its info series. */
 #define CMDLINE_PROCESSES 20
 #define CMDLINE_MAX 256
@@ -94,6 +93,7 @@ struct process_cmdline {
 	char cmdline[CMDLINE_MAX];	/* arguments joined by spaces, cut */
 };
 
+/* What every output says about the run itself. */
 struct run_info {
 	const char *backend;
 	const char *entry_hook;
@@ -106,7 +106,7 @@ struct run_info {
 	__u64 diag[NR_DIAG_COUNTERS];
 	const __u64 *lost_per_cpu;	/* events lost on each CPU, or NULL */
 	unsigned nr_cpus;
-	__u64 streamed_faults;		/* --min-latency records received */
+	__u64 streamed_faults;		/* fault records received, any latency */
 	const struct where_table *where;	/* --where, else NULL */
 	const struct stack_table *stacks;	/* --stacks, else NULL */
 	const struct process_cmdline *cmdlines;	/* --expose-cmdline, else NULL */
