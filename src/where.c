@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "json_writer.h"
-#include "render_text.h"
 #include "where.h"
 
 #define NO_ENTRY (-1)
