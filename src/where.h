@@ -52,7 +52,7 @@ struct where_file {
 
 struct where_page {
 	__u32 tgid;			/* 0: free entry */
-	__u64 page;			/* address >> 12 */
+	__u64 page;			/* address / page size */
 	__u32 count[WHERE_KINDS];
 };
 
