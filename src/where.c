@@ -412,9 +412,9 @@ static __u64 code_total(const struct where_code *c)
 	return c->count[0] + c->count[1] + c->count[2];
 }
 
-/* What an entry of a list weighs in the ranking, and a tie-breaker. */
-static void weigh(const struct where_table *where, enum where_list list, size_t i,
-		  __u64 *weight, __u64 *second)
+/* An entry's weight in its list's ranking, and a tie-breaker. */
+static void ranking_weight(const struct where_table *where, enum where_list list,
+			   size_t i, __u64 *weight, __u64 *second)
 {
 	*second = 0;
 	switch (list) {
@@ -444,8 +444,8 @@ static int heavier_first(const void *a, const void *b, void *context)
 	const struct ranking *r = context;
 	__u64 wa, sa, wb, sb;
 
-	weigh(r->where, r->list, *(const size_t *)a, &wa, &sa);
-	weigh(r->where, r->list, *(const size_t *)b, &wb, &sb);
+	ranking_weight(r->where, r->list, *(const size_t *)a, &wa, &sa);
+	ranking_weight(r->where, r->list, *(const size_t *)b, &wb, &sb);
 	if (wa != wb)
 		return wa < wb ? 1 : -1;
 	if (sa != sb)
