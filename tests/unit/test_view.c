@@ -64,10 +64,75 @@ static void first_snapshot_counts_from_zero(void)
 	free(rows);
 }
 
+/* @count faults of each class in @classes, @ns of latency each. */
+static void set_counts(struct fault_stats *stats, const int *classes, size_t nr,
+		       __u64 count, __u64 ns)
+{
+	for (size_t i = 0; i < nr; i++) {
+		stats->count[classes[i]] = count;
+		stats->latency_sum_ns[classes[i]] = count * ns;
+	}
+}
+
+/*
+ * Known counts over 4 s: rates by shown kind, an error among the invalid
+ * ones; a process idle since the last view is left out.
+ */
+static void process_rates_by_kind(void)
+{
+	static const int minor[] = { FAULT_ANON_ZERO, FAULT_COW, FAULT_FILE_CACHED };
+	static const int major[] = { FAULT_FILE_READ, FAULT_SWAP_IN };
+	static const int invalid[] = { FAULT_SEGV_MAPERR, FAULT_SIGBUS, FAULT_OTHER_ERROR };
+	static struct aggregate agg;
+	struct process_record *busy, *idle;
+	struct kind_rates totals;
+	struct view_row *rows = NULL;
+	double fault_ms;
+	size_t n = 0;
+
+	aggregate_init(&agg);
+	busy = aggregate_add_record(&agg);
+	idle = aggregate_add_record(&agg);
+	if (busy && idle) {
+		busy->tgid = 10;
+		idle->tgid = 20;
+		set_counts(&idle->stats, minor, 3, 40, 1000);
+		set_counts(&busy->stats, minor, 3, 400, 1000);
+		set_counts(&busy->stats, major, 2, 8, 1000000);
+		set_counts(&busy->stats, invalid, 3, 4, 0);
+	}
+	if (busy && idle && !aggregate_mark_shown(&agg)) {
+		/* Since then: 1200 minor, 16 major, 12 invalid (4 of them errors). */
+		set_counts(&busy->stats, minor, 3, 800, 1000);
+		set_counts(&busy->stats, major, 2, 16, 1000000);
+		set_counts(&busy->stats, invalid, 3, 8, 0);
+		rows = view_rows(&agg, 4.0, &n);
+	}
+	CHECK(rows, "out of memory");
+	if (rows) {
+		CHECK(n == 1 && rows[0].tgid == 10, "%zu rows, first pid %u", n, rows[0].tgid);
+		CHECK(rows[0].rates.per_s[KIND_MINOR] == 300 &&
+		      rows[0].rates.per_s[KIND_MAJOR] == 4 &&
+		      rows[0].rates.per_s[KIND_INVALID] == 3,
+		      "rates minor %.2f major %.2f invalid %.2f, want 300 4 3",
+		      rows[0].rates.per_s[KIND_MINOR], rows[0].rates.per_s[KIND_MAJOR],
+		      rows[0].rates.per_s[KIND_INVALID]);
+		/* 1200 x 1 us + 16 x 1 ms = 17.2 ms over 4 s */
+		CHECK(rows[0].fault_ms_per_s > 4.2999 && rows[0].fault_ms_per_s < 4.3001,
+		      "%.4f ms/s in faults, want 4.3", rows[0].fault_ms_per_s);
+		view_totals(rows, n, &totals, &fault_ms);
+		CHECK(kind_rates_total(&totals) == 307 && fault_ms == rows[0].fault_ms_per_s,
+		      "totals %.2f/s %.4f ms/s", kind_rates_total(&totals), fault_ms);
+	}
+	free(rows);
+	aggregate_free(&agg);
+}
+
 int main(void)
 {
 	check.binary = "test_view";
 	RUN(thread_rates_are_deltas);
 	RUN(first_snapshot_counts_from_zero);
+	RUN(process_rates_by_kind);
 	return check.failures ? 1 : 0;
 }
