@@ -101,11 +101,35 @@ static void live_processes_are_never_folded(void)
 	aggregate_free(&agg);
 }
 
+/* Errors show as invalid faults; the shown kinds' sums make the total. */
+static void errors_show_as_invalid(void)
+{
+	__u64 count[NR_FAULT_CLASSES], by_kind = 0;
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		count[c] = 1ULL << c;
+	CHECK(class_shown_kind(FAULT_OTHER_ERROR) == KIND_INVALID &&
+	      fault_class_kind(FAULT_OTHER_ERROR) == KIND_ERROR &&
+	      class_shown_kind(FAULT_SIGBUS) == KIND_INVALID &&
+	      class_shown_kind(FAULT_SWAP_IN) == KIND_MAJOR &&
+	      class_shown_kind(FAULT_COW) == KIND_MINOR, "a class shows as the wrong kind");
+	CHECK(class_counts_of_kind(count, KIND_INVALID) ==
+	      (1ULL << FAULT_SEGV_MAPERR | 1ULL << FAULT_SEGV_ACCERR |
+	       1ULL << FAULT_SIGBUS | 1ULL << FAULT_OTHER_ERROR),
+	      "invalid sum %#llx", (unsigned long long)class_counts_of_kind(count, KIND_INVALID));
+	for (int kind = 0; kind < NR_SHOWN_KINDS; kind++)
+		by_kind += class_counts_of_kind(count, kind);
+	CHECK(by_kind == class_counts_total(count) &&
+	      by_kind == (1ULL << NR_FAULT_CLASSES) - 1, "kinds sum to %#llx",
+	      (unsigned long long)by_kind);
+}
+
 int main(void)
 {
 	check.binary = "test_aggregate";
 	RUN(exited_processes_fold_by_comm);
 	RUN(folded_names_are_capped);
 	RUN(live_processes_are_never_folded);
+	RUN(errors_show_as_invalid);
 	return check.failures ? 1 : 0;
 }
