@@ -20,14 +20,14 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
 
 # Userspace rooms; main.c is the only one the unit tests leave out.
-LIB_SRCS := options.c preflight.c probe.c loader.c collect.c session.c monitor.c serve_loop.c command_loop.c proc_cmdline.c aggregate.c hist.c proc_maps.c proc_status.c view.c tui_layout.c render_tui.c \
+LIB_SRCS := options.c preflight.c probe.c loader.c collect.c session.c monitor.c serve_loop.c command_loop.c proc_cmdline.c aggregate.c hist.c proc_maps.c proc_status.c view.c text_layout.c render_tui.c \
 	json_writer.c render_text.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
 	import_json.c report.c serve.c symbols.c where.c stacks.c render_where.c run_command.c privileges.c
 LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
 
-UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_view test_tui_layout test_where test_export_csv test_stacks test_export_folded test_symbols test_collect test_options test_preflight test_export_prom
+UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_view test_text_layout test_where test_export_csv test_stacks test_export_folded test_symbols test_collect test_options test_preflight test_export_prom
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
@@ -95,7 +95,7 @@ $(BUILD)/asan/tests/test_symbols: $(addprefix $(BUILD)/asan/tests/fixtures/,symb
 # the /proc/PID/maps parser and the command line.
 FUZZ_TARGETS := fuzz_import fuzz_maps fuzz_options
 FUZZ_LIB := $(addprefix src/,import_json.c report.c aggregate.c hist.c render_text.c view.c \
-	tui_layout.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
+	text_layout.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
 	json_writer.c options.c where.c symbols.c proc_maps.c render_where.c stacks.c)
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)

@@ -4,7 +4,7 @@
 #include <time.h>
 #include "hist.h"
 #include "render_text.h"
-#include "tui_layout.h"
+#include "text_layout.h"
 #include "view.h"
 
 const char *format_ns(char *buf, size_t size, __u64 ns)
@@ -281,21 +281,21 @@ void render_summary(FILE *out, const struct aggregate *agg,
 void render_histogram(FILE *out, const struct fault_stats *stats)
 {
 	__u64 minor[HIST_BUCKETS], major[HIST_BUCKETS];
-	struct tui_hist_line lines[HIST_MAX_POW2 + 2];
+	struct layout_hist_line lines[HIST_MAX_POW2 + 2];
 	char text[256];
 	size_t n;
 
 	stats_kind_hist(stats, KIND_MINOR, minor);
 	stats_kind_hist(stats, KIND_MAJOR, major);
-	n = tui_hist_layout(minor, major, HIST_TEXT_BAR, lines,
+	n = layout_hist_layout(minor, major, HIST_TEXT_BAR, lines,
 			    sizeof(lines) / sizeof(lines[0]));
 	if (!n)
 		return;
 	fputs(" Latency of minor (=) and major (#) faults, one line per power of two:\n\n", out);
-	tui_hist_title(text, sizeof(text), HIST_TEXT_BAR);
+	layout_hist_title(text, sizeof(text), HIST_TEXT_BAR);
 	fprintf(out, "  %s\n", text);
 	for (size_t i = 0; i < n; i++) {
-		tui_hist_text(text, sizeof(text), &lines[i], HIST_TEXT_BAR);
+		layout_hist_text(text, sizeof(text), &lines[i], HIST_TEXT_BAR);
 		fprintf(out, "  %s\n", text);
 	}
 	fputc('\n', out);

@@ -10,7 +10,7 @@
 #include "proc_status.h"
 #include "render_text.h"
 #include "render_tui.h"
-#include "tui_layout.h"
+#include "text_layout.h"
 #include "where.h"
 #include "view.h"
 
@@ -33,7 +33,7 @@ struct user_name {
 /* One view's rows: processes, or threads (H). */
 struct row_set {
 	struct view_row *views;
-	struct tui_row *rows;	/* point into views; sorted at each draw */
+	struct layout_row *rows;	/* point into views; sorted at each draw */
 	pid_t *ppids;		/* by view: the parent of the row's process */
 	size_t nr;
 };
@@ -57,13 +57,13 @@ struct live_screen {
 	size_t nr_spark;
 
 	/* What the rows on screen were at the last draw, for the cursor. */
-	struct tui_row **visible;
+	struct layout_row **visible;
 	size_t nr_visible;
 	size_t cursor;
-	__u32 cursor_id;	/* tui_row_id() of the row under the cursor */
+	__u32 cursor_id;	/* layout_row_id() of the row under the cursor */
 
 	/* What the person asked for. */
-	enum tui_column sort;
+	enum layout_column sort;
 	char filter[COMM_LEN];
 	pid_t picked;
 	bool follow, paused, show_pane, help;
@@ -221,13 +221,13 @@ static int fill_rows(struct live_screen *screen, struct row_set *set, size_t n)
 		return -ENOMEM;
 	set->nr = n;
 	for (size_t i = 0; i < n; i++) {
-		struct tui_row *row = &set->rows[i];
+		struct layout_row *row = &set->rows[i];
 		struct proc_status status;
 
 		row->view = &views[i];
 		row->p50_ns = hist_percentile(views[i].hist, 0.50);
 		row->p99_ns = hist_percentile(views[i].hist, 0.99);
-		if (proc_status_read((pid_t)tui_row_id(row), &status)) {
+		if (proc_status_read((pid_t)layout_row_id(row), &status)) {
 			strcpy(row->user, "-");	/* exited during the interval */
 			continue;
 		}
@@ -292,7 +292,7 @@ static pid_t parent_of(const struct live_screen *screen, pid_t pid)
 }
 
 static bool in_picked_tree(const struct live_screen *screen,
-			   const struct tui_row *row)
+			   const struct layout_row *row)
 {
 	pid_t pid = (pid_t)row->view->tgid;
 
@@ -305,7 +305,7 @@ static bool in_picked_tree(const struct live_screen *screen,
 }
 
 static bool row_wanted(const struct live_screen *screen,
-		       const struct tui_row *row)
+		       const struct layout_row *row)
 {
 	if (screen->filter[0] && !strstr(row->view->comm, screen->filter))
 		return false;
@@ -344,9 +344,9 @@ static void draw_header(struct live_screen *screen,
 	if (screen->paused)
 		draw_clipped(0, COLS - 8, " PAUSED ", A_REVERSE);
 
-	tui_format_count(a, sizeof(a), screen->rates.per_s[KIND_MINOR]);
-	tui_format_count(b, sizeof(b), screen->rates.per_s[KIND_MAJOR]);
-	tui_format_count(c, sizeof(c), screen->rates.per_s[KIND_INVALID]);
+	layout_format_count(a, sizeof(a), screen->rates.per_s[KIND_MINOR]);
+	layout_format_count(b, sizeof(b), screen->rates.per_s[KIND_MAJOR]);
+	layout_format_count(c, sizeof(c), screen->rates.per_s[KIND_INVALID]);
 	x = snprintf(line, sizeof(line), "faults/s  minor %s  major %s  invalid %s  |  in faults %.2f ms/s",
 		     a, b, c, screen->fault_ms_per_s);
 	draw_clipped(1, 0, line, A_NORMAL);
@@ -365,9 +365,9 @@ static void draw_header(struct live_screen *screen,
 	for (size_t i = from; i < screen->nr_spark; i++)
 		if (screen->spark[i] > peak)
 			peak = screen->spark[i];
-	tui_sparkline(screen->spark + from, screen->nr_spark - from, spark,
+	layout_sparkline(screen->spark + from, screen->nr_spark - from, spark,
 		      sizeof(spark));
-	tui_format_count(a, sizeof(a), peak);
+	layout_format_count(a, sizeof(a), peak);
 	snprintf(line, sizeof(line), "%.0fs |%-*s| peak %s/s",
 		 width * screen->settings.interval_s, (int)width, spark, a);
 	draw_clipped(2, 0, line, A_NORMAL);
@@ -390,8 +390,8 @@ static void draw_status(struct live_screen *screen)
 		draw_clipped(3, 0, screen->message, A_BOLD);
 		return;
 	}
-	tui_title_line(title, sizeof(title), screen->thread_rows);
-	tui_column_span(screen->sort, &start, &width);
+	layout_title_line(title, sizeof(title), screen->thread_rows);
+	layout_column_span(screen->sort, &start, &width);
 	while (title[start] == ' ' && width > 0) {
 		start++;
 		width--;
@@ -456,13 +456,13 @@ static void draw_table(struct live_screen *screen, int top, int height)
 	int start, width;
 	size_t first = 0, shown;
 
-	tui_title_line(line, sizeof(line), screen->thread_rows);
+	layout_title_line(line, sizeof(line), screen->thread_rows);
 	mvhline(top, 0, ' ' | A_REVERSE, COLS);
 	draw_clipped(top, 0, line, A_REVERSE);
-	tui_column_span(screen->sort, &start, &width);
+	layout_column_span(screen->sort, &start, &width);
 	mvchgat(top, start, width, A_BOLD | A_UNDERLINE, 0, NULL);
 
-	tui_sort(set->rows, set->nr, screen->sort);
+	layout_sort(set->rows, set->nr, screen->sort);
 	screen->nr_visible = 0;
 	for (size_t i = 0; i < set->nr; i++)
 		if (row_wanted(screen, &set->rows[i]))
@@ -473,24 +473,24 @@ static void draw_table(struct live_screen *screen, int top, int height)
 	}
 	/* The cursor stays on its row when the order changes. */
 	for (size_t i = 0; i < screen->nr_visible; i++)
-		if (tui_row_id(screen->visible[i]) == screen->cursor_id)
+		if (layout_row_id(screen->visible[i]) == screen->cursor_id)
 			screen->cursor = i;
 	if (screen->cursor >= screen->nr_visible)
 		screen->cursor = screen->nr_visible - 1;
-	screen->cursor_id = tui_row_id(screen->visible[screen->cursor]);
+	screen->cursor_id = layout_row_id(screen->visible[screen->cursor]);
 
 	shown = (size_t)(height - 1);
 	if (screen->cursor >= shown)
 		first = screen->cursor - shown + 1;
 	for (size_t i = first; i < screen->nr_visible && i - first < shown; i++) {
-		const struct tui_row *row = screen->visible[i];
+		const struct layout_row *row = screen->visible[i];
 		attr_t attrs = A_NORMAL;
 
 		if (i == screen->cursor)
 			attrs |= A_REVERSE;
 		if ((pid_t)row->view->tgid == screen->picked)
 			attrs |= A_BOLD;
-		tui_row_line(line, sizeof(line), row);
+		layout_row_line(line, sizeof(line), row);
 		draw_clipped(top + 1 + (int)(i - first), 0, line, attrs);
 	}
 }
@@ -505,7 +505,7 @@ static void class_line(char *buf, size_t size, const struct fault_stats *stats,
 
 		if (class_shown_kind(c) != kind)
 			continue;
-		tui_format_count(count, sizeof(count), (double)stats->count[c]);
+		layout_format_count(count, sizeof(count), (double)stats->count[c]);
 		at += snprintf(buf + at, size - (size_t)at, " %s %s ",
 			       fault_class_name(c), count);
 	}
@@ -530,14 +530,14 @@ static int draw_mappings(const struct where_table *where, __u32 tgid, int y, int
 
 	if (!order)
 		return y;
-	tui_mapping_title(line, sizeof(line));
+	layout_mapping_title(line, sizeof(line));
 	draw_clipped(y++, 0, line, A_UNDERLINE);
 	for (size_t i = 0; i < n && shown < rows; i++) {
 		const struct where_mapping *m = &where->mappings[order[i]];
 
 		if (tgid && m->tgid != tgid)
 			continue;
-		tui_mapping_line(line, sizeof(line), m);
+		layout_mapping_line(line, sizeof(line), m);
 		draw_clipped(y++, 0, line, A_NORMAL);
 		shown++;
 	}
@@ -552,10 +552,10 @@ static void draw_files(const struct where_table *where, int y, int rows)
 
 	if (!order)
 		return;
-	tui_file_title(line, sizeof(line));
+	layout_file_title(line, sizeof(line));
 	draw_clipped(y++, 0, line, A_UNDERLINE);
 	for (size_t i = 0; i < n && (int)i < rows && where->files[order[i]].majors; i++) {
-		tui_file_line(line, sizeof(line), &where->files[order[i]], where->page_size);
+		layout_file_line(line, sizeof(line), &where->files[order[i]], where->page_size);
 		draw_clipped(y++, 0, line, A_NORMAL);
 	}
 	free(order);
@@ -590,7 +590,7 @@ static void draw_where_pane(struct live_screen *screen, int top, int height)
 static void draw_pane(struct live_screen *screen, int top, int height)
 {
 	__u64 minor[HIST_BUCKETS], major[HIST_BUCKETS];
-	struct tui_hist_line hist[HIST_MAX_POW2 + 2];
+	struct layout_hist_line hist[HIST_MAX_POW2 + 2];
 	const struct process_record *record = NULL;
 	const struct fault_stats *stats = screen->totals;
 	const struct invalid_fault *invalid;
@@ -611,7 +611,7 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 		draw_clipped(y, 2, line, A_BOLD);
 		return;
 	}
-	tui_format_count(total, sizeof(total), (double)class_counts_total(stats->count));
+	layout_format_count(total, sizeof(total), (double)class_counts_total(stats->count));
 	format_ns(in_faults, sizeof(in_faults), stats_latency_sum(stats));
 	if (record)
 		snprintf(line, sizeof(line), " %s %u%s: %s faults, %s in faults, since pfwatch started ",
@@ -643,17 +643,17 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 		return;
 	stats_kind_hist(stats, KIND_MINOR, minor);
 	stats_kind_hist(stats, KIND_MAJOR, major);
-	n = tui_hist_layout(minor, major, bar_width, hist,
+	n = layout_hist_layout(minor, major, bar_width, hist,
 			    (size_t)(top + height - y - 1));
 	if (!n) {
 		draw_clipped(y, 0, "(no timed fault yet)", A_NORMAL);
 		return;
 	}
-	tui_hist_title(line, sizeof(line), bar_width);
+	layout_hist_title(line, sizeof(line), bar_width);
 	draw_clipped(y++, 0, line, A_UNDERLINE);
-	tui_hist_bar_starts(bar_width, &minor_at, &major_at);
+	layout_hist_bar_starts(bar_width, &minor_at, &major_at);
 	for (size_t i = 0; i < n; i++, y++) {
-		tui_hist_text(line, sizeof(line), &hist[i], bar_width);
+		layout_hist_text(line, sizeof(line), &hist[i], bar_width);
 		draw_clipped(y, 0, line, A_NORMAL);
 		if (screen->color) {
 			mvchgat(y, minor_at, hist[i].minor_bar, A_NORMAL, PAIR_MINOR, NULL);
@@ -730,7 +730,7 @@ static void move_cursor(struct live_screen *screen, long by)
 	if (to >= (long)screen->nr_visible)
 		to = (long)screen->nr_visible - 1;
 	screen->cursor = (size_t)to;
-	screen->cursor_id = tui_row_id(screen->visible[to]);
+	screen->cursor_id = layout_row_id(screen->visible[to]);
 }
 
 static void pick_under_cursor(struct live_screen *screen)
@@ -756,11 +756,11 @@ static void pick_under_cursor(struct live_screen *screen)
 /* One key outside the prompt and the help; false for quit. */
 static bool command_key(struct live_screen *screen, int key)
 {
-	int column = tui_column_for_key(key);
+	int column = layout_column_for_key(key);
 	long page = LINES / 2;
 
 	if (column >= 0) {
-		screen->sort = (enum tui_column)column;
+		screen->sort = (enum layout_column)column;
 		return true;
 	}
 	switch (key) {
@@ -801,10 +801,10 @@ static bool command_key(struct live_screen *screen, int key)
 		screen->nr_visible = 0;	/* the cursor's rows were the other set */
 		break;
 	case '<':
-		screen->sort = (screen->sort + NR_TUI_COLUMNS - 1) % NR_TUI_COLUMNS;
+		screen->sort = (screen->sort + NR_LAYOUT_COLUMNS - 1) % NR_LAYOUT_COLUMNS;
 		break;
 	case '>':
-		screen->sort = (screen->sort + 1) % NR_TUI_COLUMNS;
+		screen->sort = (screen->sort + 1) % NR_LAYOUT_COLUMNS;
 		break;
 	case KEY_UP: case 'k': move_cursor(screen, -1); break;
 	case KEY_DOWN: case 'j': move_cursor(screen, 1); break;

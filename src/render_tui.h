@@ -1,6 +1,6 @@
 /*
  * The live screen: a full-screen top for page faults, drawn with ncurses.
- * The layouts come from tui_layout; this room owns the terminal, the keys
+ * The layouts come from text_layout; this room owns the terminal, the keys
  * and what the person asked to see.
  */
 #ifndef PFWATCH_RENDER_TUI_H

@@ -26,7 +26,7 @@ FAULTGEN = os.path.abspath(os.path.join(BUILD, "faultgen"))
 SUITE = Suite("live")
 test = SUITE.test
 
-# The table's columns, as tui_layout draws them.
+# The table's columns, as text_layout draws them.
 COLUMNS = ("PID", "USER", "COMM", "MINOR/s", "MAJOR/s", "INVAL/s", "P50",
            "P99", "FLTms/s", "RSS")
 
@@ -39,7 +39,7 @@ def need_tools():
 
 
 def compact(text):
-    """'812', '12.3k', '1.2M' as tui_format_count writes them."""
+    """'812', '12.3k', '1.2M' as layout_format_count writes them."""
     scale = {"k": 1e3, "M": 1e6}.get(text[-1:], 1)
     return float(text.rstrip("kM")) * scale
 
@@ -315,7 +315,7 @@ def histogram_pane_matches_the_kernel():
         assert rounds == 10 and majflt == 1000, f"faultgen: {rounds} rounds, {majflt} majflt"
         counted = re.search(r"^major +file_read (\S+)", screen, re.M)
         assert counted and compact(counted.group(1)) == majflt, screen
-        # Columns as tui_hist_text lays them out, for a 100-column pane.
+        # Columns as layout_hist_text lays them out, for a 100-column pane.
         bar = (100 - 49) // 2
         major_col = slice(8 + 2 * bar + 2 + 7, 8 + 2 * bar + 2 + 13)
         lines = screen[screen.index("LATENCY"):].splitlines()[1:]

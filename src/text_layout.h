@@ -1,21 +1,22 @@
 /*
- * The live screen's layouts as plain text: table lines, histogram bars,
- * the sparkline. No curses here, so each layout has unit tests.
+ * Layouts as plain text lines: the live screen's table rows, histogram
+ * bars and sparkline, and the histogram the text summary prints. No
+ * curses here, so each layout has unit tests.
  */
-#ifndef PFWATCH_TUI_LAYOUT_H
-#define PFWATCH_TUI_LAYOUT_H
+#ifndef PFWATCH_TEXT_LAYOUT_H
+#define PFWATCH_TEXT_LAYOUT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include "view.h"
 
-enum tui_column {
+enum layout_column {
 	COL_PID, COL_USER, COL_COMM, COL_MINOR, COL_MAJOR, COL_INVALID,
-	COL_P50, COL_P99, COL_FAULT_MS, COL_RSS, NR_TUI_COLUMNS,
+	COL_P50, COL_P99, COL_FAULT_MS, COL_RSS, NR_LAYOUT_COLUMNS,
 };
 
 /* A process row: the view's rates and what the screen reads from /proc. */
-struct tui_row {
+struct layout_row {
 	const struct view_row *view;
 	char user[16];
 	__u64 rss_kib;
@@ -23,17 +24,17 @@ struct tui_row {
 };
 
 /* What the PID column shows: the TID on thread rows, else the PID. */
-__u32 tui_row_id(const struct tui_row *row);
+__u32 layout_row_id(const struct layout_row *row);
 /* The key that sorts by a column (as in top), and back; -1: none. */
-int tui_column_key(enum tui_column column);
-int tui_column_for_key(int key);
+int layout_column_key(enum layout_column column);
+int layout_column_for_key(int key);
 /* Numbers sort largest first, names and PIDs in ascending order. */
-void tui_sort(struct tui_row *rows, size_t nr_rows, enum tui_column by);
+void layout_sort(struct layout_row *rows, size_t nr_rows, enum layout_column by);
 /* Column titles (TID first for thread rows), then one row: 80 at most. */
-void tui_title_line(char *buf, size_t size, bool threads);
-void tui_row_line(char *buf, size_t size, const struct tui_row *row);
+void layout_title_line(char *buf, size_t size, bool threads);
+void layout_row_line(char *buf, size_t size, const struct layout_row *row);
 /* Where a column stands in those lines, to highlight the sort column. */
-void tui_column_span(enum tui_column column, int *start, int *width);
+void layout_column_span(enum layout_column column, int *start, int *width);
 
 /*
  * The where pane (--where): a process's mappings and the files read by
@@ -41,14 +42,14 @@ void tui_column_span(enum tui_column column, int *start, int *width);
  */
 struct where_mapping;
 struct where_file;
-void tui_mapping_title(char *buf, size_t size);
-void tui_mapping_line(char *buf, size_t size, const struct where_mapping *m);
-void tui_file_title(char *buf, size_t size);
-void tui_file_line(char *buf, size_t size, const struct where_file *f,
+void layout_mapping_title(char *buf, size_t size);
+void layout_mapping_line(char *buf, size_t size, const struct where_mapping *m);
+void layout_file_title(char *buf, size_t size);
+void layout_file_line(char *buf, size_t size, const struct where_file *f,
 		   __u64 page_size);
 
 /* One line of the histogram pane: a power of two of latency. */
-struct tui_hist_line {
+struct layout_hist_line {
 	__u64 low_ns;			/* the line covers [low_ns, 2 * low_ns) */
 	__u64 minor, major;
 	int minor_bar, major_bar;	/* log-scaled, of bar_width */
@@ -60,24 +61,24 @@ struct tui_hist_line {
  * Lines from the lowest to the highest non-empty power of two, at most
  * max_lines (the slowest kept: they matter most); returns how many.
  */
-size_t tui_hist_layout(const __u64 *minor, const __u64 *major, int bar_width,
-		       struct tui_hist_line *out, size_t max_lines);
+size_t layout_hist_layout(const __u64 *minor, const __u64 *major, int bar_width,
+		       struct layout_hist_line *out, size_t max_lines);
 
 /*
  * A histogram line as text: its latency, the minor bar ('='), the major
  * bar ('#'), both counts, the marks and the landmark. Bars never exceed
- * the line's own bar width; tui_hist_bar_starts() says where they begin.
+ * the line's own bar width; layout_hist_bar_starts() says where they begin.
  */
-void tui_hist_text(char *buf, size_t size, const struct tui_hist_line *line,
+void layout_hist_text(char *buf, size_t size, const struct layout_hist_line *line,
 		   int bar_width);
-void tui_hist_title(char *buf, size_t size, int bar_width);
-void tui_hist_bar_starts(int bar_width, int *minor_at, int *major_at);
+void layout_hist_title(char *buf, size_t size, int bar_width);
+void layout_hist_bar_starts(int bar_width, int *minor_at, int *major_at);
 
 /* "812", "12.3k", "450k", "1.2M": at most 6 characters. */
-void tui_format_count(char *buf, size_t size, double value);
+void layout_format_count(char *buf, size_t size, double value);
 
 /* The last samples as one character each, scaled to their maximum. */
-void tui_sparkline(const double *samples, size_t nr_samples, char *out,
+void layout_sparkline(const double *samples, size_t nr_samples, char *out,
 		   size_t size);
 
 #endif

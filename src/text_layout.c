@@ -1,18 +1,18 @@
-/* Text layouts of the live screen: table lines, histogram pane, sparkline. */
+/* Text layouts: the live screen's lines and the summary's histogram. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hist.h"
 #include "render_text.h"
-#include "tui_layout.h"
+#include "text_layout.h"
 #include "where.h"
 
 static const struct {
 	const char *title;
 	int width;
 	char key;
-} columns[NR_TUI_COLUMNS] = {
+} columns[NR_LAYOUT_COLUMNS] = {
 	[COL_PID] = { "PID", 7, 'P' },
 	[COL_USER] = { "USER", 7, 'U' },
 	[COL_COMM] = { "COMM", 11, 'C' },
@@ -25,20 +25,20 @@ static const struct {
 	[COL_RSS] = { "RSS", 6, 'R' },
 };
 
-int tui_column_key(enum tui_column column)
+int layout_column_key(enum layout_column column)
 {
-	return column < NR_TUI_COLUMNS ? columns[column].key : -1;
+	return column < NR_LAYOUT_COLUMNS ? columns[column].key : -1;
 }
 
-int tui_column_for_key(int key)
+int layout_column_for_key(int key)
 {
-	for (int c = 0; c < NR_TUI_COLUMNS; c++)
+	for (int c = 0; c < NR_LAYOUT_COLUMNS; c++)
 		if (columns[c].key == key)
 			return c;
 	return -1;
 }
 
-static double sort_value(const struct tui_row *row, enum tui_column by)
+static double sort_value(const struct layout_row *row, enum layout_column by)
 {
 	const double *rate = row->view->rates.per_s;
 
@@ -54,7 +54,7 @@ static double sort_value(const struct tui_row *row, enum tui_column by)
 	}
 }
 
-__u32 tui_row_id(const struct tui_row *row)
+__u32 layout_row_id(const struct layout_row *row)
 {
 	return row->view->tid ? row->view->tid : row->view->tgid;
 }
@@ -62,29 +62,29 @@ __u32 tui_row_id(const struct tui_row *row)
 /* qsort has no context argument: one comparison per kind of column. */
 static int by_pid(const void *a, const void *b)
 {
-	__u32 x = tui_row_id(a);
-	__u32 y = tui_row_id(b);
+	__u32 x = layout_row_id(a);
+	__u32 y = layout_row_id(b);
 
 	return x < y ? -1 : x > y;
 }
 
 static int by_user(const void *a, const void *b)
 {
-	int order = strcmp(((const struct tui_row *)a)->user,
-			   ((const struct tui_row *)b)->user);
+	int order = strcmp(((const struct layout_row *)a)->user,
+			   ((const struct layout_row *)b)->user);
 
 	return order ? order : by_pid(a, b);
 }
 
 static int by_comm(const void *a, const void *b)
 {
-	int order = strcmp(((const struct tui_row *)a)->view->comm,
-			   ((const struct tui_row *)b)->view->comm);
+	int order = strcmp(((const struct layout_row *)a)->view->comm,
+			   ((const struct layout_row *)b)->view->comm);
 
 	return order ? order : by_pid(a, b);
 }
 
-void tui_sort(struct tui_row *rows, size_t nr_rows, enum tui_column by)
+void layout_sort(struct layout_row *rows, size_t nr_rows, enum layout_column by)
 {
 	if (by == COL_PID) {
 		qsort(rows, nr_rows, sizeof(*rows), by_pid);
@@ -95,7 +95,7 @@ void tui_sort(struct tui_row *rows, size_t nr_rows, enum tui_column by)
 	} else {
 		/* Insertion sort, largest first: a screenful of rows, stable. */
 		for (size_t i = 1; i < nr_rows; i++) {
-			struct tui_row moving = rows[i];
+			struct layout_row moving = rows[i];
 			double value = sort_value(&moving, by);
 			size_t j = i;
 
@@ -107,7 +107,7 @@ void tui_sort(struct tui_row *rows, size_t nr_rows, enum tui_column by)
 }
 
 /* "812", "12.3k", "450k", "1.2M": a count or rate in at most 6 characters. */
-void tui_format_count(char *buf, size_t size, double value)
+void layout_format_count(char *buf, size_t size, double value)
 {
 	if (value < 10000)
 		snprintf(buf, size, "%.0f", value);
@@ -143,12 +143,12 @@ static void format_kib(char *buf, size_t size, __u64 kib)
 		snprintf(buf, size, "%.1fG", kib / 1048576.0);
 }
 
-void tui_title_line(char *buf, size_t size, bool threads)
+void layout_title_line(char *buf, size_t size, bool threads)
 {
 	size_t at = 0;
 
 	buf[0] = '\0';
-	for (int c = 0; c < NR_TUI_COLUMNS && at < size; c++) {
+	for (int c = 0; c < NR_LAYOUT_COLUMNS && at < size; c++) {
 		bool left = c == COL_USER || c == COL_COMM;
 		const char *title = threads && c == COL_PID ? "TID" : columns[c].title;
 
@@ -158,22 +158,22 @@ void tui_title_line(char *buf, size_t size, bool threads)
 	}
 }
 
-void tui_column_span(enum tui_column column, int *start, int *width)
+void layout_column_span(enum layout_column column, int *start, int *width)
 {
 	*start = 0;
-	for (int c = 0; c < (int)column && c < NR_TUI_COLUMNS; c++)
+	for (int c = 0; c < (int)column && c < NR_LAYOUT_COLUMNS; c++)
 		*start += columns[c].width + 1;
-	*width = column < NR_TUI_COLUMNS ? columns[column].width : 0;
+	*width = column < NR_LAYOUT_COLUMNS ? columns[column].width : 0;
 }
 
-void tui_row_line(char *buf, size_t size, const struct tui_row *row)
+void layout_row_line(char *buf, size_t size, const struct layout_row *row)
 {
 	const struct view_row *v = row->view;
 	char minor[16], major[16], invalid[16], p50[16], p99[16], rss[16];
 
-	tui_format_count(minor, sizeof(minor), v->rates.per_s[KIND_MINOR]);
-	tui_format_count(major, sizeof(major), v->rates.per_s[KIND_MAJOR]);
-	tui_format_count(invalid, sizeof(invalid), v->rates.per_s[KIND_INVALID]);
+	layout_format_count(minor, sizeof(minor), v->rates.per_s[KIND_MINOR]);
+	layout_format_count(major, sizeof(major), v->rates.per_s[KIND_MAJOR]);
+	layout_format_count(invalid, sizeof(invalid), v->rates.per_s[KIND_INVALID]);
 	if (hist_count(v->hist)) {
 		format_latency(p50, sizeof(p50), row->p50_ns);
 		format_latency(p99, sizeof(p99), row->p99_ns);
@@ -186,23 +186,23 @@ void tui_row_line(char *buf, size_t size, const struct tui_row *row)
 	else
 		snprintf(rss, sizeof(rss), "-");
 	snprintf(buf, size, "%7u %-7.7s %-11.11s %7s %7s %7s %6s %6s %7.2f %6s",
-		 tui_row_id(row), row->user, v->comm, minor, major,
+		 layout_row_id(row), row->user, v->comm, minor, major,
 		 invalid, p50, p99, v->fault_ms_per_s, rss);
 }
 
-void tui_mapping_title(char *buf, size_t size)
+void layout_mapping_title(char *buf, size_t size)
 {
 	snprintf(buf, size, "%-7s %-38s %7s %7s %7s %9s", "KIND", "MAPPING", "MINOR",
 		 "MAJOR", "INVAL", "IN FLT");
 }
 
-void tui_mapping_line(char *buf, size_t size, const struct where_mapping *m)
+void layout_mapping_line(char *buf, size_t size, const struct where_mapping *m)
 {
 	char minor[16], major[16], invalid[16], in_faults[16], name[48];
 
-	tui_format_count(minor, sizeof(minor), (double)where_mapping_count(m, KIND_MINOR));
-	tui_format_count(major, sizeof(major), (double)where_mapping_count(m, KIND_MAJOR));
-	tui_format_count(invalid, sizeof(invalid),
+	layout_format_count(minor, sizeof(minor), (double)where_mapping_count(m, KIND_MINOR));
+	layout_format_count(major, sizeof(major), (double)where_mapping_count(m, KIND_MAJOR));
+	layout_format_count(invalid, sizeof(invalid),
 			 (double)where_mapping_count(m, KIND_INVALID));
 	format_ns(in_faults, sizeof(in_faults), m->latency_ns);
 	/* A long path keeps its end: the file name says most. */
@@ -217,19 +217,19 @@ void tui_mapping_line(char *buf, size_t size, const struct where_mapping *m)
 		 name, minor, major, invalid, in_faults);
 }
 
-void tui_file_title(char *buf, size_t size)
+void layout_file_title(char *buf, size_t size)
 {
 	snprintf(buf, size, "%-36s %7s %9s %4s %-16s", "FILE (major faults, all processes)",
 		 "MAJORS", "READ", "SEQ", "HEAT");
 }
 
-void tui_file_line(char *buf, size_t size, const struct where_file *f,
+void layout_file_line(char *buf, size_t size, const struct where_file *f,
 		   __u64 page_size)
 {
 	char majors[16], bytes[16], seq[8] = "-", heat[17], name[40];
 	__u64 judged = f->sequential + f->random;
 
-	tui_format_count(majors, sizeof(majors), (double)f->majors);
+	layout_format_count(majors, sizeof(majors), (double)f->majors);
 	format_bytes(bytes, sizeof(bytes), f->majors * page_size);
 	if (judged)
 		snprintf(seq, sizeof(seq), "%.0f%%", 100.0 * f->sequential / judged);
@@ -274,8 +274,8 @@ static const char *landmark_of(int line)
 	return "";
 }
 
-size_t tui_hist_layout(const __u64 *minor, const __u64 *major, int bar_width,
-		       struct tui_hist_line *out, size_t max_lines)
+size_t layout_hist_layout(const __u64 *minor, const __u64 *major, int bar_width,
+		       struct layout_hist_line *out, size_t max_lines)
 {
 	static const char *const marks[] = {
 		"", "p50", "p99", "p50 p99", "max", "p50 max", "p99 max",
@@ -313,7 +313,7 @@ size_t tui_hist_layout(const __u64 *minor, const __u64 *major, int bar_width,
 	p99 = line_of(hist_percentile(all, 0.99));
 	max = line_of(hist_max(all));
 	for (int line = first; line <= last; line++, n++) {
-		struct tui_hist_line *l = &out[n];
+		struct layout_hist_line *l = &out[n];
 
 		l->low_ns = line ? 1ULL << line : 0;
 		l->minor = by_line[0][line];
@@ -326,7 +326,7 @@ size_t tui_hist_layout(const __u64 *minor, const __u64 *major, int bar_width,
 	return n;
 }
 
-void tui_sparkline(const double *samples, size_t nr_samples, char *out,
+void layout_sparkline(const double *samples, size_t nr_samples, char *out,
 		   size_t size)
 {
 	static const char levels[] = " .:-=+*#";
@@ -345,13 +345,13 @@ void tui_sparkline(const double *samples, size_t nr_samples, char *out,
 	out[n] = '\0';
 }
 
-void tui_hist_title(char *buf, size_t size, int bar_width)
+void layout_hist_title(char *buf, size_t size, int bar_width)
 {
 	snprintf(buf, size, "%7s %-*s %-*s %6s %6s", "LATENCY", bar_width,
 		 "minor (=)", bar_width, "major (#)", "MINOR", "MAJOR");
 }
 
-void tui_hist_text(char *buf, size_t size, const struct tui_hist_line *line,
+void layout_hist_text(char *buf, size_t size, const struct layout_hist_line *line,
 		   int bar_width)
 {
 	char low[16], minor[16], major[16], minor_bar[256], major_bar[256];
@@ -362,8 +362,8 @@ void tui_hist_text(char *buf, size_t size, const struct tui_hist_line *line,
 	minor_len = line->minor_bar < bar_width ? line->minor_bar : bar_width;
 	major_len = line->major_bar < bar_width ? line->major_bar : bar_width;
 	format_latency(low, sizeof(low), line->low_ns);
-	tui_format_count(minor, sizeof(minor), (double)line->minor);
-	tui_format_count(major, sizeof(major), (double)line->major);
+	layout_format_count(minor, sizeof(minor), (double)line->minor);
+	layout_format_count(major, sizeof(major), (double)line->major);
 	memset(minor_bar, '=', (size_t)minor_len);
 	minor_bar[minor_len] = '\0';
 	memset(major_bar, '#', (size_t)major_len);
@@ -374,7 +374,7 @@ void tui_hist_text(char *buf, size_t size, const struct tui_hist_line *line,
 		 *line->marks && *line->landmark ? " " : "", line->landmark);
 }
 
-void tui_hist_bar_starts(int bar_width, int *minor_at, int *major_at)
+void layout_hist_bar_starts(int bar_width, int *minor_at, int *major_at)
 {
 	*minor_at = 8;
 	*major_at = 8 + bar_width + 1;
