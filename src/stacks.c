@@ -61,6 +61,10 @@ static void name_frame(char *name, size_t size, struct maps_cache *maps,
 		return;
 	}
 	base = strrchr(found->path, '/');
+	if (found->path[0] == '[') {	/* [heap], [stack]: named already */
+		snprintf(name, size, "%.*s", (int)size - 1, found->path);
+		return;
+	}
 	/* Long names are cut: a frame is a label, not a path. */
 	snprintf(name, size, "[%.*s]", (int)size - 3, base ? base + 1
 		 : found->path[0] ? found->path : mapping_kind_name(found->kind));

@@ -168,6 +168,20 @@ static void unnamed_frames_and_comms(void)
 	munmap(anon, 4096);
 }
 
+/* A frame in a mapping the kernel names itself keeps that name once. */
+static void kernel_named_mapping_frame(void)
+{
+	int on_stack = 0;
+	__u64 frames[2] = { (__u64)(uintptr_t)&on_stack, code_address(outer_frame) };
+	struct fault_stack_record record = sample(FAULT_COW, 2, frames);
+
+	CHECK(!set_up(), "out of memory");
+	stacks_add(&table, &maps, &symbols, &record, "t");
+	CHECK(stack_named("t;outer_frame;[stack];[cow]"),
+	      "line '%s'", table.nr_stacks ? table.stacks[0].frames : "");
+	tear_down();
+}
+
 /* nr_frames past MAX_STACK_FRAMES (a corrupt record) reads only the array. */
 static void frames_are_bounded(void)
 {
@@ -274,6 +288,7 @@ int main(void)
 	RUN(same_stack_merges);
 	RUN(different_stacks_stay_apart);
 	RUN(unnamed_frames_and_comms);
+	RUN(kernel_named_mapping_frame);
 	RUN(frames_are_bounded);
 	RUN(long_stacks_keep_their_class);
 	RUN(full_table_counts_the_rest);
