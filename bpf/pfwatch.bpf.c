@@ -96,7 +96,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
+	__uint(max_entries, MAX_TRACED_TGIDS);
 	__type(key, __u32);
 	__type(value, __u8);
 } traced_tgids SEC(".maps");
@@ -863,9 +863,12 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent,
 
 	if (!filter_by_tgid || parent_tgid == child_tgid)
 		return 0;
-	if (parent_tgid == launcher_tgid ||
-	    bpf_map_lookup_elem(&traced_tgids, &parent_tgid))
-		bpf_map_update_elem(&traced_tgids, &child_tgid, &traced, BPF_ANY);
+	if (parent_tgid != launcher_tgid &&
+	    !bpf_map_lookup_elem(&traced_tgids, &parent_tgid))
+		return 0;
+	/* The table is full: the child goes untraced, and is counted. */
+	if (bpf_map_update_elem(&traced_tgids, &child_tgid, &traced, BPF_ANY))
+		diag_inc(DIAG_UNTRACED_CHILDREN);
 	return 0;
 }
 

@@ -105,6 +105,9 @@ struct proc_stats {
 	__u64 hist[NR_FAULT_CLASSES][HIST_BUCKETS];
 };
 
+/* Processes -p and -- CMD trace at once, with their children. */
+#define MAX_TRACED_TGIDS	8192
+
 /* Why a fault's class could not be decided, and other counted mishaps. */
 enum diag_counter {
 	/* Events lost because the ring buffer was full, by what they carried. */
@@ -115,6 +118,8 @@ enum diag_counter {
 	DIAG_SLOTS_EXHAUSTED,	/* processes accounted to the overflow slot */
 	DIAG_UNRESOLVED,	/* entries that never saw an outcome */
 	DIAG_NO_ENTRY,		/* outcomes without an entry (get_user_pages) */
+	DIAG_UNTRACED_CHILDREN,	/* children of traced processes left untraced:
+				 * traced_tgids was full */
 	NR_DIAG_COUNTERS,
 	NR_LOST_KINDS = DIAG_LOST_STACK + 1,
 };

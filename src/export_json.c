@@ -73,6 +73,7 @@ static void write_diagnostics(struct json_writer *w, const struct run_info *run,
 	json_field_u64(w, "slots_exhausted", run->diag[DIAG_SLOTS_EXHAUSTED]);
 	json_field_u64(w, "unresolved_faults", run->diag[DIAG_UNRESOLVED]);
 	json_field_u64(w, "faults_without_entry", run->diag[DIAG_NO_ENTRY]);
+	json_field_u64(w, "untraced_children", run->diag[DIAG_UNTRACED_CHILDREN]);
 	json_field_u64(w, "streamed_faults", run->streamed_faults);
 	json_field_u64(w, "invalid_faults_listed", agg->nr_invalid);
 	json_field_u64(w, "invalid_faults_seen", agg->invalid_events);

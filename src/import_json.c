@@ -455,6 +455,8 @@ static int read_diagnostics(struct reader *r, struct imported_run *in,
 				&d[DIAG_UNRESOLVED]) ||
 	       read_count_field(r, diag, "faults_without_entry", "diagnostics", false,
 				&d[DIAG_NO_ENTRY]) ||
+	       read_count_field(r, diag, "untraced_children", "diagnostics", false,
+				&d[DIAG_UNTRACED_CHILDREN]) ||
 	       read_count_field(r, diag, "streamed_faults", "diagnostics", false,
 				&in->run.streamed_faults) ||
 	       read_count_field(r, diag, "invalid_faults_seen", "diagnostics", false,

@@ -227,6 +227,10 @@ static void print_diagnostics(FILE *out, const struct run_info *run)
 	if (run->diag[DIAG_SLOTS_EXHAUSTED])
 		fprintf(out, "  WARNING: %llu processes found no free slot and are counted as <other>\n",
 			(unsigned long long)run->diag[DIAG_SLOTS_EXHAUSTED]);
+	if (run->diag[DIAG_UNTRACED_CHILDREN])
+		fprintf(out, "  WARNING: %llu child processes were not traced: %d traced processes were alive at once; trace by --cgroup or -C, which have no such limit\n",
+			(unsigned long long)run->diag[DIAG_UNTRACED_CHILDREN],
+			MAX_TRACED_TGIDS);
 }
 
 void render_summary(FILE *out, const struct aggregate *agg,
