@@ -36,7 +36,7 @@ static void select_programs(struct pfwatch_bpf *skel, enum backend backend,
 			    const struct kernel_features *features)
 {
 	struct bpf_program *prog;
-	bool tp_btf = features->btf_tracepoints;
+	bool tp_btf = features->entry == ENTRY_TP_BTF;
 
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
@@ -309,8 +309,7 @@ int tracer_start(struct tracer *tracer, const struct tracer_config *config,
 		}
 		if (!err) {
 			tracer->backend = backend;
-			tracer->entry_hook = features->btf_tracepoints ? "tp_btf"
-								       : "tracepoint";
+			tracer->entry_hook = entry_hook_name(features->entry);
 			return 0;
 		}
 		detach(tracer);

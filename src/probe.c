@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -22,6 +23,8 @@
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 #define TRACEFS "/sys/kernel/tracing"
 #define LOCKDOWN "/sys/kernel/security/lockdown"
+/* Forces an entry hook: the tests run the classic tracepoint this way. */
+#define ENTRY_ENV "PFWATCH_ENTRY"
 
 static bool has_capability(int cap)
 {
@@ -50,7 +53,11 @@ static bool btf_has(const struct btf *btf, const char *name, int kind)
 	return btf__find_by_name_kind(btf, name, kind) >= 0;
 }
 
-/* tracefs is only needed for classic tracepoints; mount it if we can. */
+/*
+ * Only classic tracepoints need tracefs (libbpf reads their IDs there);
+ * mount it if we can. kprobes attach through the perf kprobe PMU, which
+ * every kernel pfwatch runs on has whenever it has kprobes at all.
+ */
 static bool ensure_tracefs(void)
 {
 	struct stat st;
@@ -105,10 +112,66 @@ static bool kernel_too_old(const char *release)
 	return major < MIN_MAJOR || (major == MIN_MAJOR && minor < MIN_MINOR);
 }
 
+static const char *const entry_names[] = {
+	[ENTRY_TP_BTF] = "tp_btf",
+	[ENTRY_TRACEPOINT] = "tracepoint",
+};
+
+const char *entry_hook_name(enum entry_hook entry)
+{
+	return entry_names[entry];
+}
+
+int choose_entry(const char *forced, bool btf_tracepoints, enum entry_hook *entry)
+{
+	if (!forced || !forced[0]) {
+		*entry = btf_tracepoints ? ENTRY_TP_BTF : ENTRY_TRACEPOINT;
+		return 0;
+	}
+	if (!strcmp(forced, entry_names[ENTRY_TRACEPOINT])) {
+		*entry = ENTRY_TRACEPOINT;
+		return 0;
+	}
+	if (strcmp(forced, entry_names[ENTRY_TP_BTF]))
+		return -EINVAL;
+	*entry = ENTRY_TP_BTF;
+	return btf_tracepoints ? 0 : -ENOENT;
+}
+
+/* The entry hook, and for the classic tracepoint tracefs: 0 or -1. */
+static int probe_entry(struct kernel_features *features, bool btf_tracepoints)
+{
+	const char *forced = getenv(ENTRY_ENV);
+
+	switch (choose_entry(forced, btf_tracepoints, &features->entry)) {
+	case -EINVAL:
+		fprintf(stderr, "pfwatch: %s: '%s' is not tp_btf or tracepoint\n",
+			ENTRY_ENV, forced);
+		return -1;
+	case -ENOENT:
+		fprintf(stderr, "pfwatch: %s=tp_btf: this kernel's BTF has no page_fault_user tracepoint\n",
+			ENTRY_ENV);
+		return -1;
+	}
+	if (features->entry == ENTRY_TP_BTF)
+		return 0;
+	if (!ensure_tracefs()) {
+		fprintf(stderr, "pfwatch: tracefs is not mounted at %s and cannot be mounted; mount it (mount -t tracefs tracefs %s) and retry\n",
+			TRACEFS, TRACEFS);
+		return -1;
+	}
+	if (!tracepoint_exists()) {
+		fprintf(stderr, "pfwatch: this kernel has no exceptions:page_fault_user tracepoint (x86 only, with CONFIG_TRACING), where pfwatch sees faults begin\n");
+		return -1;
+	}
+	return 0;
+}
+
 int probe_kernel(struct kernel_features *features)
 {
 	struct utsname uts;
 	const char *missing;
+	bool btf_tracepoints;
 	struct btf *btf;
 
 	memset(features, 0, sizeof(*features));
@@ -142,22 +205,11 @@ int probe_kernel(struct kernel_features *features)
 			strerror(errno));
 		return -1;
 	}
-	features->btf_tracepoints =
-		btf_has(btf, "btf_trace_page_fault_user", BTF_KIND_TYPEDEF);
+	btf_tracepoints = btf_has(btf, "btf_trace_page_fault_user", BTF_KIND_TYPEDEF);
 	features->filemap_fault_tp =
 		btf_has(btf, "btf_trace_mm_filemap_fault", BTF_KIND_TYPEDEF);
 	features->handle_mm_fault =
 		btf_has(btf, "handle_mm_fault", BTF_KIND_FUNC);
 	btf__free(btf);
-	features->tracefs = ensure_tracefs();
-	if (!features->btf_tracepoints && !features->tracefs) {
-		fprintf(stderr, "pfwatch: tracefs is not mounted at %s and cannot be mounted; mount it (mount -t tracefs tracefs %s) and retry\n",
-			TRACEFS, TRACEFS);
-		return -1;
-	}
-	if (!features->btf_tracepoints && !tracepoint_exists()) {
-		fprintf(stderr, "pfwatch: this kernel has no exceptions:page_fault_user tracepoint (x86 only, with CONFIG_TRACING), where pfwatch sees faults begin\n");
-		return -1;
-	}
-	return 0;
+	return probe_entry(features, btf_tracepoints);
 }
