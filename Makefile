@@ -27,7 +27,7 @@ LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
 
-UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_view test_text_layout test_where test_export_csv test_stacks test_export_folded test_symbols test_collect test_options test_preflight test_export_prom
+UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_view test_text_layout test_where test_export_csv test_stacks test_export_folded test_symbols test_collect test_options test_preflight test_export_prom test_tui_layout test_loader
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 

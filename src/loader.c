@@ -274,7 +274,7 @@ static int try_backend(struct tracer *tracer, enum backend backend,
 	return err;
 }
 
-static const char *failure_hint(enum backend backend, int err)
+const char *failure_hint(enum backend backend, int err)
 {
 	if (backend == BACKEND_FEXIT && (err == -EPERM || err == -ENOTSUPP ||
 					 err == -EOPNOTSUPP || err == -EINVAL))
@@ -284,36 +284,51 @@ static const char *failure_hint(enum backend backend, int err)
 	return strerror(-err);
 }
 
+enum backend next_backend(enum backend requested, enum backend tried)
+{
+	if (requested != BACKEND_AUTO)
+		return tried == BACKEND_AUTO ? requested : BACKEND_AUTO;
+	switch (tried) {
+	case BACKEND_AUTO:
+		return BACKEND_FEXIT;
+	case BACKEND_FEXIT:
+		return BACKEND_KPROBE;
+	case BACKEND_KPROBE:
+		return BACKEND_PERF;
+	default:
+		return BACKEND_AUTO;
+	}
+}
+
+const char *backend_unsupported(enum backend backend,
+				const struct kernel_features *features)
+{
+	if (backend != BACKEND_PERF && !features->handle_mm_fault)
+		return "find handle_mm_fault in the kernel's BTF";
+	return NULL;
+}
+
 int tracer_start(struct tracer *tracer, const struct tracer_config *config,
 		 const struct kernel_features *features)
 {
-	static const enum backend order[] = {
-		BACKEND_FEXIT, BACKEND_KPROBE, BACKEND_PERF,
-	};
-	const char *step = "";
-	int err = -ENOENT;
+	enum backend backend = next_backend(config->backend, BACKEND_AUTO), next;
+	const char *step;
+	int err;
 
 	memset(tracer, 0, sizeof(*tracer));
 	libbpf_set_print(config->verbose ? verbose_print : silent_print);
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		enum backend backend = order[i];
-		bool last = config->backend == backend || backend == BACKEND_PERF;
-
-		if (config->backend != BACKEND_AUTO && config->backend != backend)
-			continue;
-		if (backend != BACKEND_PERF && !features->handle_mm_fault) {
-			err = -ENOENT;
-			step = "find handle_mm_fault in the kernel's BTF";
-		} else {
-			err = try_backend(tracer, backend, config, features, &step);
-		}
+	for (; backend != BACKEND_AUTO; backend = next) {
+		next = next_backend(config->backend, backend);
+		step = backend_unsupported(backend, features);
+		err = step ? -ENOENT
+			   : try_backend(tracer, backend, config, features, &step);
 		if (!err) {
 			tracer->backend = backend;
 			tracer->entry_hook = entry_hook_name(features->entry);
 			return 0;
 		}
 		detach(tracer);
-		if (last) {
+		if (next == BACKEND_AUTO) {
 			fprintf(stderr, "pfwatch: backend %s: cannot %s: %s%s\n",
 				backend_name(backend), step,
 				failure_hint(backend, err),
@@ -321,7 +336,7 @@ int tracer_start(struct tracer *tracer, const struct tracer_config *config,
 				"; try --backend auto");
 			return -1;
 		}
-		if (config->verbose || config->backend != BACKEND_AUTO)
+		if (config->verbose)
 			fprintf(stderr, "pfwatch: backend %s: cannot %s: %s; trying the next backend\n",
 				backend_name(backend), step,
 				failure_hint(backend, err));

@@ -35,6 +35,18 @@ struct tracer {
 	void *batches;			/* each CPU's fault batch, as last read */
 };
 
+/*
+ * The backend to try after @tried (BACKEND_AUTO: the first) when the user
+ * asked for @requested: auto tries fexit, kprobe, then perf. BACKEND_AUTO
+ * when none is left.
+ */
+enum backend next_backend(enum backend requested, enum backend tried);
+/* The step @backend cannot take on this kernel, or NULL. */
+const char *backend_unsupported(enum backend backend,
+				const struct kernel_features *features);
+/* Why @backend failed with -errno @err, in words for its message. */
+const char *failure_hint(enum backend backend, int err);
+
 /* Returns 0, or -1 after printing one line on stderr. */
 int tracer_start(struct tracer *tracer, const struct tracer_config *config,
 		 const struct kernel_features *features);
