@@ -872,24 +872,43 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent,
 	return 0;
 }
 
-/* exec changes comm: the slot follows, and comm filters decide again. */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(sched_process_exec, struct task_struct *task)
+/*
+ * A thread took a new name (exec, prctl PR_SET_NAME, a write to
+ * /proc/PID/comm): the slot follows its process's leader, and a comm
+ * filter decides again for the thread, at its next fault.
+ */
+static __always_inline void task_renamed(struct task_struct *task,
+					 const char *comm)
 {
 	struct task_state *state = bpf_task_storage_get(&task_states, task, 0, 0);
 	struct proc_stats *stats;
 	__u32 slot;
 
 	if (!state)
-		return 0;
-	if (state->filter == FILTER_TRACED) {
+		return;
+	if (state->filter == FILTER_TRACED && task->pid == task->tgid) {
 		slot = state->slot;
 		stats = bpf_map_lookup_elem(&proc_stats, &slot);
 		if (stats && slot != OVERFLOW_SLOT)
-			bpf_get_current_comm(stats->comm, sizeof(stats->comm));
+			bpf_probe_read_kernel_str(stats->comm, sizeof(stats->comm), comm);
 	}
 	if (filter_by_comm && state->filter != FILTER_TRACED)
 		state->filter = FILTER_UNKNOWN;
+}
+
+/* Fires before the name is copied: @comm is the new one. */
+SEC("tp_btf/task_rename")
+int BPF_PROG(task_rename, struct task_struct *task, const char *comm)
+{
+	task_renamed(task, comm);
+	return 0;
+}
+
+/* For kernels without task_rename: exec's renames at least. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *task)
+{
+	task_renamed(task, task->comm);
 	return 0;
 }
 

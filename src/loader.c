@@ -37,6 +37,7 @@ static void select_programs(struct pfwatch_bpf *skel, enum backend backend,
 {
 	struct bpf_program *prog;
 	bool tp_btf = features->entry == ENTRY_TP_BTF;
+	bool renames = features->task_rename_tp;
 
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
@@ -47,7 +48,9 @@ static void select_programs(struct pfwatch_bpf *skel, enum backend backend,
 	bpf_program__set_autoload(skel->progs.signal_generate, true);
 	bpf_program__set_autoload(skel->progs.task_newtask, true);
 	bpf_program__set_autoload(skel->progs.sched_process_fork, true);
-	bpf_program__set_autoload(skel->progs.sched_process_exec, true);
+	/* task_rename sees exec's renames too; without it, only those. */
+	bpf_program__set_autoload(skel->progs.task_rename, renames);
+	bpf_program__set_autoload(skel->progs.sched_process_exec, !renames);
 	bpf_program__set_autoload(skel->progs.sched_process_exit, true);
 	switch (backend) {
 	case BACKEND_FEXIT:

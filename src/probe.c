@@ -208,6 +208,8 @@ int probe_kernel(struct kernel_features *features)
 	btf_tracepoints = btf_has(btf, "btf_trace_page_fault_user", BTF_KIND_TYPEDEF);
 	features->filemap_fault_tp =
 		btf_has(btf, "btf_trace_mm_filemap_fault", BTF_KIND_TYPEDEF);
+	features->task_rename_tp =
+		btf_has(btf, "btf_trace_task_rename", BTF_KIND_TYPEDEF);
 	features->handle_mm_fault =
 		btf_has(btf, "handle_mm_fault", BTF_KIND_FUNC);
 	btf__free(btf);

@@ -14,6 +14,7 @@ struct kernel_features {
 	char release[65];
 	enum entry_hook entry;
 	bool filemap_fault_tp;	/* mm_filemap_fault exists (Linux 6.10+) */
+	bool task_rename_tp;	/* task_rename exists: prctl renames followed */
 	bool handle_mm_fault;	/* the function is in BTF: fexit/kprobe target */
 };
 
