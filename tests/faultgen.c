@@ -22,6 +22,12 @@
  * the loop faults in, and for file scenarios "file=PATH" (unlinked, as
  * /proc/PID/maps shows with " (deleted)").
  *
+ * children    N processes alive at once, each one first write to
+ *              a fresh anonymous page; measured by RUSAGE_CHILDREN (minor)
+ *
+ * --rename NAME renames faultgen (prctl PR_SET_NAME) before the scenario
+ * and prints "renamed=NAME minflt=M majflt=J", its faults until then.
+ *
  * Around its measured loop only, faultgen reads getrusage and prints
  * "scenario=NAME n=N minflt=M majflt=J": the kernel's own proof that the
  * loop made exactly N faults of the expected kind.
@@ -36,8 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -347,6 +356,57 @@ static void sigbus(const struct scenario_context *ctx)
 	close(fd);
 }
 
+/*
+ * The children share faultgen's memory (CLONE_VM: no copy-on-write
+ * fault) and its file table (closing the pipe releases them all), and
+ * each runs on a stack page faultgen touched: its write is its only fault.
+ */
+struct held_child {
+	volatile char *page;
+	int hold_fd;
+};
+
+static int fault_once_and_hold(void *arg)
+{
+	const struct held_child *child = arg;
+	char byte;
+
+	*child->page = 1;
+	/* Until faultgen closes the pipe's write end: all alive at once. */
+	return syscall(SYS_read, child->hold_fd, &byte, 1) < 0;
+}
+
+static void children(const struct scenario_context *ctx)
+{
+	struct scenario_context of_children = *ctx;
+	size_t n = (size_t)ctx->n, stack_bytes = 2 * ctx->page;
+	char *pages = map_anonymous(ctx, n), *stacks = map_anonymous(ctx, 2 * n);
+	struct held_child *held = calloc(n, sizeof(*held));
+	struct rusage before;
+	int hold[2];
+
+	if (!held || pipe(hold))
+		die(ctx, "setup");
+	of_children.usage_of = RUSAGE_CHILDREN;
+	before = usage_now(&of_children);
+	for (size_t i = 0; i < n; i++) {
+		char *stack_top = stacks + (i + 1) * stack_bytes;
+
+		memset(stack_top - ctx->page, 0, ctx->page);
+		held[i] = (struct held_child){ pages + i * ctx->page, hold[0] };
+		if (clone(fault_once_and_hold, stack_top, CLONE_VM | CLONE_FILES | SIGCHLD,
+			  &held[i]) < 0)
+			die(ctx, "clone");
+	}
+	close(hold[1]);
+	for (size_t i = 0; i < n; i++)
+		if (wait(NULL) < 0)
+			die(ctx, "wait");
+	report(&of_children, &before);
+	close(hold[0]);
+	free(held);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(const struct scenario_context *ctx);
@@ -359,12 +419,13 @@ static const struct {
 	{ "segv_maperr", segv_maperr },
 	{ "segv_accerr", segv_accerr },
 	{ "sigbus", sigbus },
+	{ "children", children },
 };
 
 static void usage(void)
 {
 	fputs("usage: faultgen [--dir DIR] [--start-after-ms MS] [--repeat R] [--pause-ms MS]\n"
-	      "                [--threads T] [--linger-ms MS] SCENARIO N\n"
+	      "                [--threads T] [--linger-ms MS] [--rename NAME] SCENARIO N\n"
 	      "scenarios:", stderr);
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(stderr, " %s", scenarios[i].name);
@@ -432,10 +493,23 @@ static void sleep_ms(long ms)
 		;
 }
 
+static void rename_self(const struct scenario_context *ctx, const char *name)
+{
+	struct rusage usage;
+
+	if (prctl(PR_SET_NAME, name, 0, 0, 0))
+		die(ctx, "prctl PR_SET_NAME");
+	usage = usage_now(ctx);
+	printf("renamed=%s minflt=%ld majflt=%ld\n", name, usage.ru_minflt,
+	       usage.ru_majflt);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	struct scenario_context ctx = { .dir = "/tmp", .usage_of = RUSAGE_SELF };
 	long start_after_ms = 0, repeat = 1, pause_ms = 0, threads = 0;
+	const char *rename_to = NULL;
 	int arg = 1;
 
 	for (; arg + 1 < argc && !strncmp(argv[arg], "--", 2); arg += 2) {
@@ -451,6 +525,8 @@ int main(int argc, char **argv)
 			ctx.linger_ms = parse_number(argv[arg + 1], 3600000);
 		else if (!strcmp(argv[arg], "--threads"))
 			threads = parse_number(argv[arg + 1], 64);
+		else if (!strcmp(argv[arg], "--rename"))
+			rename_to = argv[arg + 1];
 		else
 			usage();
 	}
@@ -464,6 +540,8 @@ int main(int argc, char **argv)
 	if (repeat < 1 || (threads && strcmp(ctx.name, "anon_zero")))
 		usage();
 	sleep_ms(start_after_ms);
+	if (rename_to)
+		rename_self(&ctx, rename_to);
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		if (!strcmp(ctx.name, scenarios[i].name)) {
 			struct rounds rounds = { ctx, repeat, pause_ms };

@@ -14,6 +14,7 @@ import json
 import mmap
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -1785,6 +1786,176 @@ def crowd_past_the_slots_has_one_other_group():
         f"minor {minor} in the groups, wait4 {kernel_all}"
     return (f"{left_out} without a slot, overflow minor {overflow}/{kernel}; "
             f"{len(groups)} groups, minor {minor}/{kernel_all}")
+
+
+# --- bpfside: untraced children, renames, the entry hook, tracefs ---
+MAX_TRACED = 8192	# processes -p and -- CMD trace at once (MAX_TRACED_TGIDS)
+
+
+def task_count():
+    """Tasks alive on the machine (threads included): /proc/loadavg."""
+    with open("/proc/loadavg") as f:
+        return int(f.read().split()[3].split("/")[1])
+
+
+@test
+def children_past_the_traced_table_are_counted_as_untraced():
+    """faultgen, the command, holds MAX_TRACED - 1 + 100 children alive at
+    once, each making exactly one fault (faultgen's RUSAGE_CHILDREN proves
+    it). The table holds faultgen and 8191 of them: 100 go untraced, and
+    every traced one is accounted with its fault."""
+    need_root()
+    untraced = 100
+    n = MAX_TRACED - 1 + untraced
+    with open("/proc/sys/kernel/pid_max") as f:
+        pid_max = int(f.read())
+    with open("/proc/sys/kernel/threads-max") as f:
+        threads_max = int(f.read())
+    room = min(pid_max, threads_max) - task_count()
+    if room < n + 1000:
+        raise Skip(f"{n} processes at once need PIDs: pid_max {pid_max}, "
+                   f"threads-max {threads_max}, {task_count()} tasks running")
+    r, doc = traced_run("children", n)
+    if r.returncode != 0 and "clone" in r.stderr:
+        raise Skip(f"the machine cannot hold {n} processes: {r.stderr.strip()}")
+    assert r.returncode == 0, r.stderr
+    minflt, _ = faultgen_measured(r)
+    assert minflt == n, f"the kernel counted {minflt} faults of {n} children"
+    diag = doc["diagnostics"]
+    assert diag["untraced_children"] == untraced, diag
+    assert f"WARNING: {untraced} child processes were not traced" in r.stderr, r.stderr
+    command = command_record(doc)
+    others = [p for p in doc["processes"] if p is not command]
+    counted = sum(sum(p["classes"].values()) for p in others)
+    assert counted == n - untraced, \
+        f"the children's records hold {counted} faults, want {n - untraced}"
+    # Each traced process has a record, a share of a folded one, or a
+    # place among the slot overflow's (slots_exhausted).
+    accounted = sum(p.get("folded_processes", 1) for p in doc["processes"]
+                    if p["comm"] != "<other>") + diag["slots_exhausted"]
+    assert accounted == MAX_TRACED, f"{accounted} processes accounted, want {MAX_TRACED}"
+    return (f"{n} children: {untraced} untraced, {counted} faults counted, "
+            f"{diag['slots_exhausted']} past the slots")
+
+
+RENAMED = "fg-renamed"
+
+
+def faults_before_rename(proc):
+    """faultgen's own faults (getrusage) when it renamed itself."""
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("renamed=")]
+    assert lines, f"faultgen did not rename itself: {proc.stdout!r}"
+    fields = dict(kv.split("=") for kv in lines[0].split())
+    assert fields["renamed"] == RENAMED, lines[0]
+    return int(fields["minflt"]) + int(fields["majflt"])
+
+
+@test
+def prctl_rename_renames_the_process_record():
+    """A process that names itself with prctl(PR_SET_NAME) is recorded
+    under the new name, with all its faults in that one record."""
+    need_root()
+    r, doc = traced_run("anon_zero", N, faultgen_options=("--rename", RENAMED))
+    assert r.returncode == 0, r.stderr
+    faults_before_rename(r)
+    rec = command_record(doc)
+    assert rec["comm"] == RENAMED, f"the record is named {rec['comm']!r}"
+    assert len([p for p in doc["processes"] if p["pid"] == rec["pid"]]) == 1
+    return check_rusage(doc)
+
+
+@test
+def comm_filter_follows_a_prctl_rename():
+    """-C NEW traces faultgen from its rename on: exactly the faults the
+    kernel counted after the point faultgen reports (wait4's rusage less
+    getrusage at the rename), its N-fault loop among them."""
+    need_root()
+    r, doc = traced_run("anon_zero", N, extra=("-C", RENAMED),
+                        faultgen_options=("--rename", RENAMED))
+    assert r.returncode == 0, r.stderr
+    before = faults_before_rename(r)
+    loop, _ = faultgen_measured(r)
+    rec = command_record(doc)
+    assert rec["comm"] == RENAMED, rec["comm"]
+    after = rec["rusage"]["minflt"] + rec["rusage"]["majflt"] - before
+    counted = sum(rec["classes"].values())
+    assert counted == after, f"pfwatch counted {counted}, the kernel {after} after the rename"
+    assert rec["classes"]["anon_zero"] >= loop == N, rec["classes"]
+    return f"{counted} faults after the rename (kernel {after}), {before} before it ignored"
+
+
+def entry_run(entry, tmp, extra_env=None):
+    """pfwatch -v -o FILE -- faultgen anon_zero N with PFWATCH_ENTRY=entry."""
+    out = os.path.join(tmp, f"{entry}.json")
+    env = dict(os.environ, PFWATCH_ENTRY=entry)
+    r = pfwatch(["-v", "-o", out, "--", FAULTGEN, "anon_zero", str(N)], env=env)
+    return r, (json.load(open(out)) if os.path.exists(out) else None)
+
+
+@test
+def forced_entry_is_the_one_reported():
+    """PFWATCH_ENTRY picks the hook where faults begin; -v and the JSON
+    name the one that ran, and it counts the scenario's faults."""
+    need_root()
+    seen = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for entry in ("tracepoint", "tp_btf"):
+            r, doc = entry_run(entry, tmp)
+            if r.returncode == 2 and "has no page_fault_user" in r.stderr:
+                continue	# a kernel without tp_btf: tracepoint is its own
+            assert r.returncode == 0, r.stderr
+            assert f", entry {entry}/page_fault_user," in r.stderr, r.stderr
+            assert doc["pfwatch"]["entry_hook"] == entry, doc["pfwatch"]
+            count = class_count(doc, "anon_zero")
+            assert N <= count <= N + STARTUP_SLACK["anon_zero"], f"{entry}: anon_zero {count}"
+            seen.append(f"{entry} {count}")
+    # The suite run with the entry forced (tests/run.sh) must be on it.
+    forced = os.environ.get("PFWATCH_ENTRY")
+    if forced:
+        r = pfwatch(["-v", "--", "true"])
+        assert f", entry {forced}/page_fault_user," in r.stderr, r.stderr
+        seen.append(f"suite on {forced}")
+    return "; ".join(seen)
+
+
+@test
+def invalid_entry_is_refused():
+    expect_error(["--", "true"], 2, ["PFWATCH_ENTRY", "'fexit' is not tp_btf or tracepoint"],
+                 env=dict(os.environ, PFWATCH_ENTRY="fexit"))
+
+
+@test
+def tracefs_is_mounted_only_for_the_classic_tracepoint():
+    """In a mount namespace of its own without tracefs, tp_btf runs and
+    leaves it unmounted; the classic tracepoint mounts it and runs."""
+    need_root()
+    if not shutil.which("unshare"):
+        raise Skip("no unshare(1)")
+    marks = []
+    with tempfile.TemporaryDirectory() as tmp:
+        steps = ["umount /sys/kernel/tracing 2>/dev/null"]
+        for entry in ("tp_btf", "tracepoint"):
+            argv = pfwatch_argv(["-o", os.path.join(tmp, f"{entry}.json"), "--",
+                                 FAULTGEN, "anon_zero", str(N)])
+            steps += ["grep -c ' /sys/kernel/tracing ' /proc/self/mountinfo",
+                      f"PFWATCH_ENTRY={entry} {shlex.join(argv)} >/dev/null 2>&1; echo rc=$?"]
+        steps.append("grep -c ' /sys/kernel/tracing ' /proc/self/mountinfo")
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                            "\n".join(steps)], capture_output=True, text=True, timeout=120)
+        marks = r.stdout.split()
+        assert len(marks) == 5, f"{r.stdout!r} {r.stderr!r}"
+        before, tp_btf_rc, between, tracepoint_rc, after = marks
+        assert before == "0", "tracefs is still mounted in the namespace"
+        if tp_btf_rc == "rc=2":
+            raise Skip("this kernel has no tp_btf page_fault_user")
+        assert tp_btf_rc == "rc=0" and between == "0", f"tp_btf: {tp_btf_rc}, tracefs mounts {between}"
+        assert tracepoint_rc == "rc=0" and after == "1", \
+            f"tracepoint: {tracepoint_rc}, tracefs mounts {after}"
+        for entry in ("tp_btf", "tracepoint"):
+            with open(os.path.join(tmp, f"{entry}.json")) as f:
+                count = class_count(json.load(f), "anon_zero")
+            assert count >= N, f"{entry}: anon_zero {count}"
+    return "tp_btf left tracefs unmounted; tracepoint mounted it"
 
 
 @test

@@ -35,6 +35,10 @@ done
 # The JSON reader fuzzed for a bounded time; crash inputs kept are replayed.
 run tests/fuzz/run.sh "$build" "${PFWATCH_FUZZ_SECONDS:-30}"
 run python3 tests/integration.py "$build"
+# Once more on the classic exceptions:page_fault_user tracepoint, which
+# kernels with tp_btf (all of ours) would never use otherwise.
+PFWATCH_ENTRY=tracepoint PFWATCH_SUITE=integration-tracepoint \
+	run python3 tests/integration.py "$build"
 run python3 tests/live_view.py "$build"
 # The soak, short (make soak runs it for 10 minutes).
 run python3 tests/soak.py "$build" "${PFWATCH_SOAK_SECONDS:-30}"
