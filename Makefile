@@ -17,7 +17,7 @@ CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw
 LIBS := -lbpf -lelf -lz -lm -ljansson -lmicrohttpd $(CURSES_LIBS)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
+BPF_CFLAGS := -target bpf -mcpu=v3 -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
 
 # Userspace rooms; main.c is the only one the unit tests leave out.
 LIB_SRCS := options.c preflight.c probe.c loader.c collect.c session.c monitor.c serve_loop.c command_loop.c proc_cmdline.c aggregate.c hist.c proc_maps.c proc_status.c view.c text_layout.c render_tui.c \

@@ -505,19 +505,27 @@ static __always_inline void send_batch(struct fault_batch *batch)
 	batch->count = 0;
 }
 
-/* This CPU's batch, marked busy; NULL if another program holds it. */
+/*
+ * This CPU's batch, marked busy; NULL if another program holds it. A test
+ * and a store would not do: an fexit program runs under migrate_disable()
+ * only, so on a preemptible kernel another task's program on this CPU can
+ * run between them and claim the batch too. The compare-and-exchange
+ * (BPF_CMPXCHG: clang -mcpu=v3, Linux 5.12) is also a full barrier, so the
+ * batch is not read before the claim.
+ */
 static __always_inline struct cpu_batch *claim_batch(void)
 {
 	__u32 zero = 0;
 	struct cpu_batch *cpu = bpf_map_lookup_elem(&fault_batches, &zero);
 
-	if (!cpu || cpu->busy)
+	if (!cpu || __sync_val_compare_and_swap(&cpu->busy, 0, 1) != 0)
 		return NULL;
-	cpu->busy = 1;
-	barrier();
 	return cpu;
 }
 
+/* Only programs on this CPU read the flag, and a CPU sees its own stores
+ * in order: keeping the compiler from sinking the batch's stores below
+ * this one is all the ordering the release needs. */
 static __always_inline void release_batch(struct cpu_batch *cpu)
 {
 	barrier();
