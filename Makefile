@@ -27,7 +27,7 @@ LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
 HEADERS := $(wildcard src/*.h) bpf/pfwatch.h
 
-UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_view test_text_layout test_where test_export_csv test_stacks test_export_folded test_symbols test_collect test_options test_preflight test_export_prom test_tui_layout test_loader
+UNIT_TESTS := test_hist test_json_writer test_proc_maps test_proc_status test_aggregate test_view test_text_layout test_where test_export_csv test_stacks test_export_folded test_symbols test_collect test_options test_preflight test_export_prom test_loader test_classify
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
@@ -35,7 +35,7 @@ UNIT_ASAN_BINS := $(addprefix $(BUILD)/asan/tests/,$(UNIT_TESTS))
 
 all: $(BUILD)/pfwatch $(BUILD)/faultgen $(BUILD)/faultstorm $(BUILD)/floor
 
-$(BUILD)/pfwatch.bpf.o: bpf/pfwatch.bpf.c bpf/pfwatch.h vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
+$(BUILD)/pfwatch.bpf.o: bpf/pfwatch.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/pfwatch.skel.h: $(BUILD)/pfwatch.bpf.o
@@ -76,6 +76,8 @@ $(BUILD)/floor: bench/floor.c $(BUILD)/floor.skel.h
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Itests/unit $(CFLAGS) $< $(LIB_OBJS) $(LIBS) -o $@
+
+$(BUILD)/tests/test_classify $(BUILD)/asan/tests/test_classify: bpf/classify.h
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJS)
 	@mkdir -p $(@D)

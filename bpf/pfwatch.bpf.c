@@ -11,16 +11,10 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "pfwatch.h"
+#include "classify.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define SIGBUS		7
-#define SIGSEGV		11
-#define SEGV_MAPERR	1
-#define SEGV_ACCERR	2
-#define SEGV_PKUERR	4
-#define BUS_MCEERR_AR	4
-#define BUS_MCEERR_AO	5
 #define VM_SHARED	0x00000008UL
 
 /* Filters and modes, fixed before load so the verifier prunes what is off. */
@@ -42,9 +36,6 @@ const volatile bool count_threads = false;	/* the live view's thread rows */
 
 enum task_filter { FILTER_UNKNOWN, FILTER_TRACED, FILTER_IGNORED };
 
-/* What the fault touched, as far as the outcome hook could tell. */
-enum mapping_hint { HINT_UNKNOWN, HINT_ANON, HINT_FILE, HINT_SWAP };
-
 /* What every fault reads and writes comes first, in one cache line. */
 struct task_state {
 	__u64 entry_ns;		/* 0: no fault in flight */
@@ -56,9 +47,7 @@ struct task_state {
 	__u32 tid;
 	__u32 fault_flags;	/* kprobe backend: flags seen on entry */
 	__u8 filter;		/* enum task_filter, decided once per thread */
-	__u8 vma_hint;		/* from the vma or the filemap_fault event */
-	__u8 rss_hint;		/* last RSS counter the fault changed */
-	__u8 private_copy;	/* the fault copied a file page privately */
+	struct fault_hints hints;
 	__u32 stack_countdown;	/* --stacks N: faults until the next stack */
 	/* The live view: this thread's own counts (only it writes them). */
 	__u64 thread_latency_ns;
@@ -290,9 +279,7 @@ static __always_inline void fault_entry(__u64 address, __u64 ip,
 	state->address = address;
 	state->ip = ip;
 	state->error_code = error_code;
-	state->vma_hint = HINT_UNKNOWN;
-	state->rss_hint = HINT_UNKNOWN;
-	state->private_copy = 0;
+	state->hints = (struct fault_hints){};
 	if (rss_batched(task)) {
 		struct task_struct___batched *t = (void *)task;
 
@@ -344,27 +331,6 @@ int page_fault_kernel_tp(struct page_fault_args *args)
 		return 0;
 	fault_entry(args->address, args->ip, args->error_code);
 	return 0;
-}
-
-static __always_inline __u32 minor_class(struct task_state *state)
-{
-	__u32 copy_on_write = PF_ERR_PROT | PF_ERR_WRITE;
-
-	if ((state->error_code & copy_on_write) == copy_on_write ||
-	    state->private_copy)
-		return FAULT_COW;
-	if (state->vma_hint == HINT_FILE || state->rss_hint == HINT_FILE)
-		return FAULT_FILE_CACHED;
-	return FAULT_ANON_ZERO;
-}
-
-static __always_inline __u32 major_class(struct task_state *state)
-{
-	__u8 hint = state->vma_hint != HINT_UNKNOWN ? state->vma_hint
-						    : state->rss_hint;
-
-	return hint == HINT_ANON || hint == HINT_SWAP ? FAULT_SWAP_IN
-						      : FAULT_FILE_READ;
 }
 
 #define VM_ACCESS_FLAGS 0xfUL	/* VM_READ | VM_WRITE | VM_EXEC | VM_SHARED */
@@ -579,7 +545,7 @@ static __always_inline void stream_fault(struct task_state *state,
 }
 
 /* An atomic add costs tens of ns: only where two threads may meet. */
-static __always_inline void add(__u64 *counter, __u64 value, bool shared)
+static __always_inline void counter_add(__u64 *counter, __u64 value, bool shared)
 {
 	if (shared)
 		__sync_fetch_and_add(counter, value);
@@ -606,10 +572,10 @@ static __always_inline __u64 account(struct task_state *state, __u32 fault_class
 		 * (6.1) lose the bound between two copies of it. */
 		barrier_var(bucket);
 		if (bucket < HIST_BUCKETS)
-			add(&stats->hist[fault_class][bucket], 1, shared);
-		add(&stats->latency_sum_ns[fault_class], latency_ns, shared);
+			counter_add(&stats->hist[fault_class][bucket], 1, shared);
+		counter_add(&stats->latency_sum_ns[fault_class], latency_ns, shared);
 	} else {
-		add(&stats->untimed[fault_class], 1, shared);
+		counter_add(&stats->untimed[fault_class], 1, shared);
 		diag_inc(DIAG_NO_ENTRY);
 	}
 	if (count_threads) {
@@ -634,18 +600,18 @@ static __always_inline void batched_rss_hint(struct task_state *state,
 	int now[NR_MM_COUNTERS] = {};
 	bool folded;
 
-	state->rss_hint = HINT_UNKNOWN;	/* rss_stat fired only for a fold */
+	state->hints.rss = HINT_UNKNOWN;	/* rss_stat fired only for a fold */
 	if (bpf_core_read(now, sizeof(now), &t->rss_stat.count))
 		return;
 	folded = BPF_CORE_READ(t, rss_stat.events) <= state->rss_events;
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		now[i] -= folded ? 0 : state->rss_base[i];
 	if (now[MM_SWAPENTS] < 0)
-		state->rss_hint = HINT_SWAP;
+		state->hints.rss = HINT_SWAP;
 	else if (now[MM_ANONPAGES] > 0)
-		state->rss_hint = HINT_ANON;
+		state->hints.rss = HINT_ANON;
 	else if (now[MM_FILEPAGES] > 0 || now[MM_SHMEMPAGES] > 0)
-		state->rss_hint = HINT_FILE;
+		state->hints.rss = HINT_FILE;
 }
 
 /* perf backend: the kernel's own accounting of a completed fault. */
@@ -658,7 +624,7 @@ static __always_inline int fault_counted(bool major)
 		return 0;
 	if (rss_batched(task))
 		batched_rss_hint(state, task);
-	account(state, major ? major_class(state) : minor_class(state));
+	account(state, completed_class(major, state->error_code, &state->hints));
 	return 0;
 }
 
@@ -690,13 +656,13 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 	if (!state)
 		return 0;
 	if (member == MM_ANONPAGES)
-		state->rss_hint = HINT_ANON;
+		state->hints.rss = HINT_ANON;
 	else if (member == MM_SWAPENTS)
-		state->rss_hint = HINT_SWAP;
+		state->hints.rss = HINT_SWAP;
 	else
-		state->rss_hint = HINT_FILE;
-	if (state->vma_hint == HINT_FILE && state->rss_hint == HINT_ANON)
-		state->private_copy = 1;
+		state->hints.rss = HINT_FILE;
+	if (state->hints.vma == HINT_FILE && state->hints.rss == HINT_ANON)
+		state->hints.private_copy = 1;
 	return 0;
 }
 
@@ -707,33 +673,20 @@ int BPF_PROG(filemap_fault, struct address_space *mapping, unsigned long index)
 	struct task_state *state = in_flight(bpf_get_current_task_btf());
 
 	if (state)
-		state->vma_hint = HINT_FILE;
+		state->hints.vma = HINT_FILE;
 	return 0;
 }
 
-/* fexit backend: handle_mm_fault's verdict, with the vma (trusted: read
- * directly, no helper call). */
-static __always_inline void fault_handled(struct task_state *state,
-					  struct vm_area_struct *vma,
-					  __u32 flags, __u32 ret)
+/* fexit and kretprobe: count what handle_mm_fault decided, unless its
+ * retry or signal_generate will. */
+static __always_inline void mm_fault_done(struct task_state *state,
+					  __u32 ret, __u32 flags)
 {
-	bool file = vma->vm_file != NULL;
-	bool shared = vma->vm_flags & VM_SHARED;
+	__u32 fault_class = outcome_class(ret, flags, state->error_code,
+					  &state->hints);
 
-	if (ret & VM_FAULT_RETRY)
-		return;	/* the retry completes it, as mm_account_fault counts */
-	if (ret & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV))
-		return;	/* signal_generate classifies it */
-	if (ret & (VM_FAULT_OOM | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE)) {
-		account(state, FAULT_OTHER_ERROR);
-		return;
-	}
-	state->vma_hint = file ? HINT_FILE : HINT_ANON;
-	state->private_copy = file && !shared && (flags & FAULT_FLAG_WRITE);
-	if ((ret & VM_FAULT_MAJOR) || (flags & FAULT_FLAG_TRIED))
-		account(state, major_class(state));
-	else
-		account(state, minor_class(state));
+	if (fault_class != FAULT_NOT_MINE)
+		account(state, fault_class);
 }
 
 SEC("fexit/handle_mm_fault")
@@ -744,13 +697,16 @@ int BPF_PROG(handle_mm_fault_exit, struct vm_area_struct *vma,
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct task_state *state = traced_state(task);
 
-	if (state) {
-		if (!regs) {	/* get_user_pages: no entry tracepoint fired */
-			state->entry_ns = 0;
-			state->error_code = 0;
-		}
-		fault_handled(state, vma, flags, ret);
+	if (!state)
+		return 0;
+	if (!regs) {	/* get_user_pages: no entry tracepoint fired */
+		state->entry_ns = 0;
+		state->error_code = 0;
 	}
+	/* The vma is trusted here: read directly, no helper call. */
+	hint_vma(&state->hints, vma->vm_file != NULL, vma->vm_flags & VM_SHARED,
+		 flags);
+	mm_fault_done(state, ret, flags);
 	return 0;
 }
 
@@ -767,12 +723,10 @@ int BPF_KPROBE(handle_mm_fault_entry, struct vm_area_struct *vma,
 		state->error_code = 0;
 		state->entry_ns = bpf_ktime_get_ns();
 	}
+	/* kretprobe cannot see the arguments: keep what it needs here. */
 	state->fault_flags = flags;
-	/* kretprobe cannot see the arguments: keep the vma's kind here. */
-	state->vma_hint = BPF_CORE_READ(vma, vm_file) ? HINT_FILE : HINT_ANON;
-	state->private_copy = state->vma_hint == HINT_FILE &&
-			      !(BPF_CORE_READ(vma, vm_flags) & VM_SHARED) &&
-			      (flags & FAULT_FLAG_WRITE);
+	hint_vma(&state->hints, BPF_CORE_READ(vma, vm_file) != NULL,
+		 BPF_CORE_READ(vma, vm_flags) & VM_SHARED, flags);
 	return 0;
 }
 
@@ -780,32 +734,10 @@ SEC("kretprobe/handle_mm_fault")
 int BPF_KRETPROBE(handle_mm_fault_return, vm_fault_t ret)
 {
 	struct task_state *state = in_flight(bpf_get_current_task_btf());
-	__u32 flags;
 
-	if (!state || (ret & (VM_FAULT_RETRY | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)))
-		return 0;
-	flags = state->fault_flags;
-	if (ret & (VM_FAULT_OOM | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE))
-		account(state, FAULT_OTHER_ERROR);
-	else if ((ret & VM_FAULT_MAJOR) || (flags & FAULT_FLAG_TRIED))
-		account(state, major_class(state));
-	else
-		account(state, minor_class(state));
+	if (state)
+		mm_fault_done(state, ret, state->fault_flags);
 	return 0;
-}
-
-static __always_inline __u32 signal_class(int sig, int code)
-{
-	if (sig == SIGSEGV) {
-		if (code == SEGV_MAPERR)
-			return FAULT_SEGV_MAPERR;
-		if (code == SEGV_ACCERR || code == SEGV_PKUERR)
-			return FAULT_SEGV_ACCERR;
-		return NR_FAULT_CLASSES;
-	}
-	if (code == BUS_MCEERR_AR || code == BUS_MCEERR_AO)
-		return FAULT_OTHER_ERROR;
-	return FAULT_SIGBUS;
 }
 
 /* A fault the kernel refused ends in SIGSEGV or SIGBUS sent to itself. */
@@ -819,19 +751,15 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info,
 	__u64 latency_ns;
 	int code;
 
-	if ((sig != SIGSEGV && sig != SIGBUS) || target != task)
-		return 0;
 	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) carry no siginfo. */
-	if ((unsigned long)info <= 1)
+	if (target != task || (unsigned long)info <= 1)
+		return 0;
+	code = BPF_CORE_READ(info, si_code);
+	fault_class = signal_class(sig, code);
+	if (fault_class == FAULT_NOT_MINE)
 		return 0;
 	state = in_flight(task);
 	if (!state)
-		return 0;
-	code = BPF_CORE_READ(info, si_code);
-	if (code <= 0)	/* sent by a process (kill, tgkill), not a fault */
-		return 0;
-	fault_class = signal_class(sig, code);
-	if (fault_class >= NR_FAULT_CLASSES)
 		return 0;
 	latency_ns = account(state, fault_class);
 	emit_invalid(state, task, fault_class, latency_ns, code);

@@ -1,0 +1,207 @@
+/*
+ * The BPF side's classifiers (bpf/classify.h), compiled here as plain C,
+ * against tables whose expected classes come from the kernel's own rules:
+ * mm_account_fault() and mm_fault_error() (mm/memory.c,
+ * arch/x86/mm/fault.c) for handle_mm_fault's return value, the x86 error
+ * code (arch/x86/include/asm/trap_pf.h), and the si_code a fault's
+ * signal carries (include/uapi/asm-generic/siginfo.h).
+ */
+#include "check.h"
+#include "classify.h"
+
+/* Bits of a successful fault the classifiers must ignore
+ * (include/linux/mm_types.h). */
+#define VM_FAULT_NOPAGE		0x000100
+#define VM_FAULT_LOCKED		0x000200
+#define VM_FAULT_COMPLETED	0x004000
+
+#define USER_READ	PF_ERR_USER
+#define USER_WRITE	(PF_ERR_USER | PF_ERR_WRITE)
+#define USER_WRITE_PRESENT (PF_ERR_USER | PF_ERR_WRITE | PF_ERR_PROT)
+
+struct outcome_case {
+	const char *what;
+	__u32 ret, flags, error_code;
+	bool file, shared;	/* the vma, as fexit and kprobe see it */
+	__u32 expected;
+};
+
+/* fexit and kretprobe: handle_mm_fault(vma, address, flags) returned ret. */
+static const struct outcome_case outcome_cases[] = {
+	{ "first read of anonymous memory (zero page)", 0, 0, USER_READ,
+	  false, false, FAULT_ANON_ZERO },
+	{ "first write of anonymous memory (do_anonymous_page)", 0,
+	  FAULT_FLAG_WRITE, USER_WRITE, false, false, FAULT_ANON_ZERO },
+	{ "write to a present read-only private page (do_wp_page)", 0,
+	  FAULT_FLAG_WRITE, USER_WRITE_PRESENT, false, false, FAULT_COW },
+	{ "read of a file page in the page cache", 0, 0, USER_READ,
+	  true, false, FAULT_FILE_CACHED },
+	{ "write to a not-present private file page (do_cow_fault)", 0,
+	  FAULT_FLAG_WRITE, USER_WRITE, true, false, FAULT_COW },
+	{ "write to a not-present shared file page (do_shared_fault)", 0,
+	  FAULT_FLAG_WRITE, USER_WRITE, true, true, FAULT_FILE_CACHED },
+	{ "success bits of a minor fault", VM_FAULT_NOPAGE | VM_FAULT_LOCKED |
+	  VM_FAULT_COMPLETED, 0, USER_READ, false, false, FAULT_ANON_ZERO },
+	{ "file page read from storage", VM_FAULT_MAJOR, 0, USER_READ,
+	  true, false, FAULT_FILE_READ },
+	{ "anonymous page read from swap (do_swap_page)", VM_FAULT_MAJOR,
+	  FAULT_FLAG_WRITE, USER_WRITE, false, false, FAULT_SWAP_IN },
+	{ "second try after a retry: major (mm_account_fault)", 0,
+	  FAULT_FLAG_TRIED, USER_READ, true, false, FAULT_FILE_READ },
+	{ "second try of an anonymous fault", VM_FAULT_LOCKED,
+	  FAULT_FLAG_TRIED, USER_READ, false, false, FAULT_SWAP_IN },
+	{ "retry: counted when it completes", VM_FAULT_RETRY, 0, USER_READ,
+	  true, false, FAULT_NOT_MINE },
+	{ "retry of a major fault", VM_FAULT_RETRY | VM_FAULT_MAJOR,
+	  FAULT_FLAG_TRIED, USER_READ, true, false, FAULT_NOT_MINE },
+	{ "SIGBUS: signal_generate decides", VM_FAULT_SIGBUS, 0, USER_READ,
+	  true, false, FAULT_NOT_MINE },
+	{ "SIGBUS after a read from storage", VM_FAULT_SIGBUS | VM_FAULT_MAJOR,
+	  0, USER_READ, true, false, FAULT_NOT_MINE },
+	{ "SIGSEGV: signal_generate decides", VM_FAULT_SIGSEGV, 0, USER_READ,
+	  false, false, FAULT_NOT_MINE },
+	{ "out of memory (the OOM killer, no signal)", VM_FAULT_OOM, 0,
+	  USER_WRITE, false, false, FAULT_OTHER_ERROR },
+	{ "out of memory wins over SIGBUS (mm_fault_error)",
+	  VM_FAULT_OOM | VM_FAULT_SIGBUS, 0, USER_WRITE, false, false,
+	  FAULT_OTHER_ERROR },
+	{ "hardware poison", VM_FAULT_HWPOISON, 0, USER_READ, false, false,
+	  FAULT_OTHER_ERROR },
+	{ "hardware poison in a huge page", VM_FAULT_HWPOISON_LARGE, 0,
+	  USER_READ, true, false, FAULT_OTHER_ERROR },
+};
+
+static void outcome_follows_handle_mm_fault(void)
+{
+	for (size_t i = 0; i < sizeof(outcome_cases) / sizeof(outcome_cases[0]); i++) {
+		const struct outcome_case *c = &outcome_cases[i];
+		struct fault_hints hints = {};
+		__u32 got;
+
+		hint_vma(&hints, c->file, c->shared, c->flags);
+		got = outcome_class(c->ret, c->flags, c->error_code, &hints);
+		CHECK(got == c->expected, "%s: ret %#x flags %#x error %#x: class %u, want %u",
+		      c->what, c->ret, c->flags, c->error_code, got, c->expected);
+	}
+}
+
+struct completed_case {
+	const char *what;
+	bool major;
+	__u32 error_code;
+	struct fault_hints hints;
+	__u32 expected;
+};
+
+/* perf backend: the event says minor or major; rss_stat and
+ * mm_filemap_fault say what the fault touched. */
+static const struct completed_case completed_cases[] = {
+	{ "zero-fill: MM_ANONPAGES grew", false, USER_WRITE,
+	  { .rss = HINT_ANON }, FAULT_ANON_ZERO },
+	{ "read of never-written memory: no counter changed", false,
+	  USER_READ, {}, FAULT_ANON_ZERO },
+	{ "fault-around mapped cached file pages: MM_FILEPAGES grew", false,
+	  USER_READ, { .rss = HINT_FILE }, FAULT_FILE_CACHED },
+	{ "filemap_fault found the page cached", false, USER_READ,
+	  { .vma = HINT_FILE }, FAULT_FILE_CACHED },
+	{ "filemap_fault, then an anonymous copy: private copy", false,
+	  USER_WRITE, { .vma = HINT_FILE, .rss = HINT_ANON, .private_copy = 1 },
+	  FAULT_COW },
+	{ "write to a present page after fork", false, USER_WRITE_PRESENT,
+	  { .rss = HINT_ANON }, FAULT_COW },
+	{ "swap-in: MM_SWAPENTS dropped last", true, USER_READ,
+	  { .rss = HINT_SWAP }, FAULT_SWAP_IN },
+	{ "swap-in seen as MM_ANONPAGES only", true, USER_READ,
+	  { .rss = HINT_ANON }, FAULT_SWAP_IN },
+	{ "file read: MM_FILEPAGES grew", true, USER_READ,
+	  { .rss = HINT_FILE }, FAULT_FILE_READ },
+	{ "file read into a private copy: the vma's kind wins", true,
+	  USER_WRITE, { .vma = HINT_FILE, .rss = HINT_ANON, .private_copy = 1 },
+	  FAULT_FILE_READ },
+	{ "major fault with no hint at all", true, USER_READ, {},
+	  FAULT_FILE_READ },
+};
+
+static void completed_follows_the_hints(void)
+{
+	for (size_t i = 0; i < sizeof(completed_cases) / sizeof(completed_cases[0]); i++) {
+		const struct completed_case *c = &completed_cases[i];
+		__u32 got = completed_class(c->major, c->error_code, &c->hints);
+
+		CHECK(got == c->expected, "%s: class %u, want %u", c->what, got,
+		      c->expected);
+	}
+}
+
+struct signal_case {
+	const char *what;
+	int sig, code;
+	__u32 expected;
+};
+
+static const struct signal_case signal_cases[] = {
+	{ "no mapping at the address", SIGSEGV, SEGV_MAPERR, FAULT_SEGV_MAPERR },
+	{ "the mapping forbids the access", SIGSEGV, SEGV_ACCERR, FAULT_SEGV_ACCERR },
+	{ "a protection key forbids it", SIGSEGV, SEGV_PKUERR, FAULT_SEGV_ACCERR },
+	{ "bounds error, not a page fault", SIGSEGV, SEGV_BNDERR, FAULT_NOT_MINE },
+	{ "past the end of the file", SIGBUS, BUS_ADRERR, FAULT_SIGBUS },
+	{ "object-specific hardware error", SIGBUS, BUS_OBJERR, FAULT_SIGBUS },
+	{ "hardware poison, action required", SIGBUS, BUS_MCEERR_AR, FAULT_OTHER_ERROR },
+	{ "hardware poison, action optional", SIGBUS, BUS_MCEERR_AO, FAULT_OTHER_ERROR },
+	{ "kill(2)", SIGSEGV, SI_USER, FAULT_NOT_MINE },
+	{ "tgkill(2)", SIGBUS, SI_TKILL, FAULT_NOT_MINE },
+	{ "sigqueue(3)", SIGSEGV, SI_QUEUE, FAULT_NOT_MINE },
+	{ "another signal a trap raises", SIGILL, ILL_ILLOPC, FAULT_NOT_MINE },
+	{ "a breakpoint", SIGTRAP, TRAP_BRKPT, FAULT_NOT_MINE },
+};
+
+static void signal_follows_si_code(void)
+{
+	for (size_t i = 0; i < sizeof(signal_cases) / sizeof(signal_cases[0]); i++) {
+		const struct signal_case *c = &signal_cases[i];
+		__u32 got = signal_class(c->sig, c->code);
+
+		CHECK(got == c->expected, "%s: signal %d code %d: class %u, want %u",
+		      c->what, c->sig, c->code, got, c->expected);
+	}
+}
+
+/* Each class is some row's answer: no class the tables leave untried. */
+static void every_class_is_reachable(void)
+{
+	bool seen[NR_FAULT_CLASSES + 1] = { false };
+
+	for (size_t i = 0; i < sizeof(outcome_cases) / sizeof(outcome_cases[0]); i++)
+		seen[outcome_cases[i].expected] = true;
+	for (size_t i = 0; i < sizeof(completed_cases) / sizeof(completed_cases[0]); i++)
+		seen[completed_cases[i].expected] = true;
+	for (size_t i = 0; i < sizeof(signal_cases) / sizeof(signal_cases[0]); i++)
+		seen[signal_cases[i].expected] = true;
+	for (int class = 0; class <= NR_FAULT_CLASSES; class++)
+		CHECK(seen[class], "no row expects class %d", class);
+}
+
+static void vma_hints_name_private_file_writes(void)
+{
+	struct fault_hints hints = {};
+
+	hint_vma(&hints, false, false, FAULT_FLAG_WRITE);
+	CHECK(hints.vma == HINT_ANON && !hints.private_copy, "anonymous write");
+	hint_vma(&hints, true, false, 0);
+	CHECK(hints.vma == HINT_FILE && !hints.private_copy, "private file read");
+	hint_vma(&hints, true, false, FAULT_FLAG_WRITE);
+	CHECK(hints.vma == HINT_FILE && hints.private_copy, "private file write");
+	hint_vma(&hints, true, true, FAULT_FLAG_WRITE);
+	CHECK(hints.vma == HINT_FILE && !hints.private_copy, "shared file write");
+}
+
+int main(void)
+{
+	check.binary = "test_classify";
+	RUN(outcome_follows_handle_mm_fault);
+	RUN(completed_follows_the_hints);
+	RUN(signal_follows_si_code);
+	RUN(every_class_is_reachable);
+	RUN(vma_hints_name_private_file_writes);
+	return check.failures ? 1 : 0;
+}
