@@ -391,7 +391,7 @@ static __always_inline void emit_invalid(struct task_state *state,
 		diag_inc(DIAG_LOST_INVALID);
 		return;
 	}
-	event->type = EVENT_INVALID_FAULT;
+	event->header.type = EVENT_INVALID_FAULT;
 	event->tgid = task->tgid;
 	event->tid = task->pid;
 	event->fault_class = fault_class;
@@ -414,7 +414,7 @@ static __always_inline void fill_record(struct fault_record *record,
 					struct task_state *state, __u16 type,
 					__u32 fault_class, __u64 latency_ns)
 {
-	record->type = type;
+	record->header.type = type;
 	record->fault_class = fault_class;
 	record->tgid = state->tgid;
 	record->tid = state->tid;
@@ -465,7 +465,7 @@ static __always_inline void send_batch(struct fault_batch *batch)
 		count = FAULT_BATCH_RECORDS;
 	size = sizeof(*batch) - sizeof(batch->records) +
 	       count * sizeof(batch->records[0]);
-	batch->type = EVENT_FAULT_BATCH;
+	batch->header.type = EVENT_FAULT_BATCH;
 	if (bpf_ringbuf_output(&events, batch, size, wakeup_flag(size)))
 		diag_add(DIAG_LOST_FAULT, count);
 	batch->count = 0;
@@ -868,7 +868,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 		diag_inc(DIAG_LOST_EXIT);
 		return 0;
 	}
-	event->type = EVENT_PROC_EXIT;
+	event->header.type = EVENT_PROC_EXIT;
 	event->tgid = tgid;
 	event->slot = *slot;
 	event->exit_code = task->exit_code;

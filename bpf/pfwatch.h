@@ -132,9 +132,14 @@ enum event_type {
 	EVENT_FAULT_BATCH,	/* --min-latency, --where: a CPU's minor faults */
 };
 
+/* How every ring buffer event begins: the reader tells them apart by it. */
+struct event_header {
+	__u16 type;		/* enum event_type */
+};
+
 /* A streamed fault: kept small, there may be one per fault. */
 struct fault_record {
-	__u16 type;
+	struct event_header header;
 	__u16 fault_class;
 	__u32 tgid;
 	__u32 tid;
@@ -142,6 +147,9 @@ struct fault_record {
 	__u64 address;
 	__u64 ip;
 };
+
+_Static_assert(sizeof(struct fault_record) == 32,
+	       "a batch of fault records fills whole cache lines");
 
 /*
  * Streamed minor faults travel in batches: each CPU gathers its records
@@ -151,7 +159,8 @@ struct fault_record {
 #define FAULT_BATCH_RECORDS 32
 
 struct fault_batch {
-	__u32 type;		/* EVENT_FAULT_BATCH */
+	struct event_header header;	/* EVENT_FAULT_BATCH */
+	__u16 pad;
 	__u32 count;		/* records in use; only those are sent */
 	struct fault_record records[FAULT_BATCH_RECORDS];
 };
@@ -171,14 +180,15 @@ struct cpu_batch {
 
 /* A sampled fault with the return addresses of its user stack. */
 struct fault_stack_record {
-	struct fault_record fault;	/* its type is EVENT_FAULT_STACK */
+	struct fault_record fault;	/* its header says EVENT_FAULT_STACK */
 	__u32 nr_frames;		/* frames[0] is the faulting ip */
 	__u32 pad;
 	__u64 frames[MAX_STACK_FRAMES];
 };
 
 struct proc_exit_event {
-	__u32 type;
+	struct event_header header;
+	__u16 pad;
 	__u32 tgid;
 	__u32 slot;
 	__u32 exit_code;
@@ -199,7 +209,8 @@ struct fault_vma {
 };
 
 struct fault_event {
-	__u32 type;
+	struct event_header header;
+	__u16 pad;
 	__u32 tgid;
 	__u32 tid;
 	__u32 fault_class;

@@ -150,12 +150,11 @@ static void handle_fault(struct collector *collector, const struct fault_record 
 int collector_handle_event(void *ctx, void *data, size_t size)
 {
 	struct collector *collector = ctx;
-	const __u32 *type = data;
+	const struct event_header *header = data;
 
-	if (size < sizeof(*type))
+	if (size < sizeof(*header))
 		return 0;
-	/* A fault record's type is 16 bits: the low half, on x86. */
-	if (*type == EVENT_FAULT_BATCH) {
+	if (header->type == EVENT_FAULT_BATCH) {
 		const struct fault_batch *batch = data;
 		size_t room = size < sizeof(*batch) ? size : sizeof(*batch);
 		size_t fits = room < offsetof(struct fault_batch, records) ? 0
@@ -164,9 +163,9 @@ int collector_handle_event(void *ctx, void *data, size_t size)
 
 		for (size_t i = 0; i < batch->count && i < fits; i++)
 			handle_fault(collector, &batch->records[i]);
-	} else if ((__u16)*type == EVENT_FAULT && size >= sizeof(struct fault_record)) {
+	} else if (header->type == EVENT_FAULT && size >= sizeof(struct fault_record)) {
 		handle_fault(collector, data);
-	} else if ((__u16)*type == EVENT_FAULT_STACK &&
+	} else if (header->type == EVENT_FAULT_STACK &&
 		   size >= sizeof(struct fault_stack_record)) {
 		const struct fault_stack_record *record = data;
 
@@ -176,13 +175,13 @@ int collector_handle_event(void *ctx, void *data, size_t size)
 		/* When every fault is streamed, this one came only this way. */
 		if (collector->sink.on_fault || collector->where)
 			handle_fault(collector, &record->fault);
-	} else if (*type == EVENT_PROC_EXIT && size >= sizeof(struct proc_exit_event)) {
+	} else if (header->type == EVENT_PROC_EXIT && size >= sizeof(struct proc_exit_event)) {
 		const struct proc_exit_event *exit_event = data;
 
 		/* Its maps stay until the slot is recycled: faults it took on
 		 * other CPUs may still be in their batches. */
 		remember_exit(collector, exit_event->slot, exit_event->tgid);
-	} else if (*type == EVENT_INVALID_FAULT &&
+	} else if (header->type == EVENT_INVALID_FAULT &&
 		   size >= sizeof(struct fault_event)) {
 		record_invalid(collector, data);
 	}

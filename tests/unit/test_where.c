@@ -15,7 +15,7 @@
 static struct fault_record record_at(__u64 address, __u64 ip, __u32 fault_class)
 {
 	return (struct fault_record){
-		.type = EVENT_FAULT, .fault_class = (__u16)fault_class,
+		.header.type = EVENT_FAULT, .fault_class = (__u16)fault_class,
 		.tgid = (__u32)getpid(), .tid = (__u32)getpid(),
 		.latency_ns = 1000, .address = address, .ip = ip,
 	};
