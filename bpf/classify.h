@@ -51,6 +51,7 @@ struct fault_hints {
 	__u8 vma;		/* enum mapping_hint: the vma or filemap_fault */
 	__u8 rss;		/* the last RSS counter the fault changed */
 	__u8 private_copy;	/* the fault copied a file page privately */
+	__u8 shared;		/* a shared mapping (fexit and kprobe only) */
 };
 
 /* fexit and kprobe: what the vma says, and whether a write to it copies a
@@ -59,15 +60,18 @@ static __always_inline void hint_vma(struct fault_hints *hints, bool file,
 				     bool shared, __u32 flags)
 {
 	hints->vma = file ? HINT_FILE : HINT_ANON;
+	hints->shared = shared;
 	hints->private_copy = file && !shared && (flags & FAULT_FLAG_WRITE);
 }
 
 static __always_inline __u32 minor_class(__u32 error_code,
 					 const struct fault_hints *hints)
 {
-	__u32 copy_on_write = PF_ERR_PROT | PF_ERR_WRITE;
+	__u32 write_to_present = PF_ERR_PROT | PF_ERR_WRITE;
 
-	if ((error_code & copy_on_write) == copy_on_write || hints->private_copy)
+	/* A shared mapping's page is only marked dirty (wp_page_shared). */
+	if (((error_code & write_to_present) == write_to_present && !hints->shared) ||
+	    hints->private_copy)
 		return FAULT_COW;
 	if (hints->vma == HINT_FILE || hints->rss == HINT_FILE)
 		return FAULT_FILE_CACHED;

@@ -40,6 +40,10 @@ static const struct outcome_case outcome_cases[] = {
 	  FAULT_FLAG_WRITE, USER_WRITE, true, false, FAULT_COW },
 	{ "write to a not-present shared file page (do_shared_fault)", 0,
 	  FAULT_FLAG_WRITE, USER_WRITE, true, true, FAULT_FILE_CACHED },
+	{ "write to a present shared file page (wp_page_shared)", 0,
+	  FAULT_FLAG_WRITE, USER_WRITE_PRESENT, true, true, FAULT_FILE_CACHED },
+	{ "write to a present private file page (wp_page_copy)", 0,
+	  FAULT_FLAG_WRITE, USER_WRITE_PRESENT, true, false, FAULT_COW },
 	{ "success bits of a minor fault", VM_FAULT_NOPAGE | VM_FAULT_LOCKED |
 	  VM_FAULT_COMPLETED, 0, USER_READ, false, false, FAULT_ANON_ZERO },
 	{ "file page read from storage", VM_FAULT_MAJOR, 0, USER_READ,
@@ -192,7 +196,8 @@ static void vma_hints_name_private_file_writes(void)
 	hint_vma(&hints, true, false, FAULT_FLAG_WRITE);
 	CHECK(hints.vma == HINT_FILE && hints.private_copy, "private file write");
 	hint_vma(&hints, true, true, FAULT_FLAG_WRITE);
-	CHECK(hints.vma == HINT_FILE && !hints.private_copy, "shared file write");
+	CHECK(hints.vma == HINT_FILE && !hints.private_copy && hints.shared,
+	      "shared file write");
 }
 
 int main(void)
