@@ -76,7 +76,7 @@ static void own_comm(char comm[COMM_LEN])
 static struct fault_record fault_at(__u64 address, __u32 latency_ns)
 {
 	return (struct fault_record){
-		.type = EVENT_FAULT, .fault_class = FAULT_ANON_ZERO,
+		.header.type = EVENT_FAULT, .fault_class = FAULT_ANON_ZERO,
 		.tgid = (__u32)getpid(), .tid = (__u32)gettid(),
 		.latency_ns = latency_ns, .address = address,
 	};
@@ -85,7 +85,7 @@ static struct fault_record fault_at(__u64 address, __u32 latency_ns)
 static void exit_event_queues_its_slot_once(void)
 {
 	struct proc_exit_event exit_event = {
-		.type = EVENT_PROC_EXIT, .tgid = 4321, .slot = 7,
+		.header.type = EVENT_PROC_EXIT, .tgid = 4321, .slot = 7,
 	};
 
 	start(true, 0);
@@ -112,7 +112,7 @@ static void exit_event_queues_its_slot_once(void)
 static void invalid_fault_reaches_the_aggregate(void)
 {
 	struct fault_event event = {
-		.type = EVENT_INVALID_FAULT, .tgid = 0x3fffffff, .tid = 0x3fffffff,
+		.header.type = EVENT_INVALID_FAULT, .tgid = 0x3fffffff, .tid = 0x3fffffff,
 		.fault_class = FAULT_SEGV_MAPERR, .address = 0x10, .signal_code = 1,
 	};
 
@@ -189,7 +189,7 @@ static void sink_gets_only_faults_slow_enough(void)
 static void fill_batch(struct fault_batch *batch, __u32 count)
 {
 	memset(batch, 0, sizeof(*batch));
-	batch->type = EVENT_FAULT_BATCH;
+	batch->header.type = EVENT_FAULT_BATCH;
 	batch->count = count;
 	for (__u32 i = 0; i < FAULT_BATCH_RECORDS; i++)
 		batch->records[i] = fault_at(0x1000ULL * (i + 1), 100 + i);
@@ -254,7 +254,7 @@ static void stack_record_streams_its_fault(void)
 	static struct fault_stack_record record;
 
 	record.fault = fault_at(0x7000, 42);
-	record.fault.type = EVENT_FAULT_STACK;
+	record.fault.header.type = EVENT_FAULT_STACK;
 	record.nr_frames = 1;
 	start(false, 0);
 	feed(&record, sizeof(record));
@@ -273,7 +273,7 @@ static void unknown_type_is_ignored(void)
 {
 	struct fault_record record = fault_at(0x1000, 1);
 
-	record.type = 99;
+	record.header.type = 99;
 	start(true, 0);
 	feed(&record, sizeof(record));
 	CHECK(seen.count == 0 && collector.streamed == 0 && agg.invalid_events == 0 &&

@@ -55,7 +55,7 @@ static struct fault_stack_record sample(enum fault_class fault_class, __u32 nr,
 					const __u64 *frames)
 {
 	struct fault_stack_record record = {
-		.fault = { .type = EVENT_FAULT_STACK, .fault_class = fault_class,
+		.fault = { .header.type = EVENT_FAULT_STACK, .fault_class = fault_class,
 			   .tgid = (__u32)getpid(), .tid = (__u32)getpid() },
 		.nr_frames = nr,
 	};
