@@ -453,7 +453,7 @@ static __always_inline void stream_stack(struct task_state *state,
 	bpf_ringbuf_submit(record, wakeup_flag(sizeof(*record)));
 }
 
-/* Hand a CPU's gathered faults to the ring buffer; the caller holds it busy. */
+/* Hand a CPU's gathered faults to the ring buffer; the caller holds its claim. */
 static __always_inline void send_batch(struct fault_batch *batch)
 {
 	__u32 count = batch->count;
@@ -472,33 +472,39 @@ static __always_inline void send_batch(struct fault_batch *batch)
 }
 
 /*
- * This CPU's batch, marked busy; NULL if another program holds it. A test
- * and a store would not do: an fexit program runs under migrate_disable()
+ * This CPU's batch, claimed; NULL if another program holds it. A test and
+ * a store would not do: an fexit program runs under migrate_disable()
  * only, so on a preemptible kernel another task's program on this CPU can
- * run between them and claim the batch too. The compare-and-exchange
- * (BPF_CMPXCHG: clang -mcpu=v3, Linux 5.12) is also a full barrier, so the
- * batch is not read before the claim.
+ * run between them and claim the batch too. Each claimant instead adds
+ * itself with one atomic add and owns the batch only if it is the one
+ * claimant: whoever comes second sees two, and at worst both give way.
+ * An add without a fetch is the oldest BPF atomic (every supported
+ * kernel), where a compare-and-exchange needs Linux 5.12.
  */
 static __always_inline struct cpu_batch *claim_batch(void)
 {
 	__u32 zero = 0;
 	struct cpu_batch *cpu = bpf_map_lookup_elem(&fault_batches, &zero);
 
-	if (!cpu || __sync_val_compare_and_swap(&cpu->busy, 0, 1) != 0)
+	if (!cpu)
 		return NULL;
-	return cpu;
+	__sync_fetch_and_add(&cpu->claimants, 1);
+	barrier();	/* the count is read, and the batch, after the add */
+	if (cpu->claimants == 1)
+		return cpu;
+	__sync_fetch_and_add(&cpu->claimants, -1);
+	return NULL;
 }
 
-/* Only programs on this CPU read the flag, and a CPU sees its own stores
- * in order: keeping the compiler from sinking the batch's stores below
- * this one is all the ordering the release needs. */
+/* Only programs on this CPU claim its batch, and a CPU sees its own
+ * stores in order: the batch's stores stay above the release. */
 static __always_inline void release_batch(struct cpu_batch *cpu)
 {
 	barrier();
-	cpu->busy = 0;
+	__sync_fetch_and_add(&cpu->claimants, -1);
 }
 
-/* Add a fault to this CPU's batch; false if the batch is busy. */
+/* Add a fault to this CPU's batch; false if another program holds it. */
 static __always_inline bool batch_fault(struct task_state *state,
 					__u32 fault_class, __u64 latency_ns)
 {

@@ -166,12 +166,12 @@ struct fault_batch {
 };
 
 /*
- * A CPU's batch in its map. A program that finds it busy (it preempted or
- * interrupted the one filling it, on the same CPU) leaves it alone: its
+ * A CPU's batch in its map. A program that finds it claimed (it preempted
+ * or interrupted the one filling it, on the same CPU) leaves it alone: its
  * fault goes to the ring buffer by itself.
  */
 struct cpu_batch {
-	__u32 busy;
+	__u32 claimants;	/* programs on this CPU claiming the batch */
 	__u32 pad;
 	struct fault_batch batch;
 };
