@@ -200,6 +200,51 @@ static void vma_hints_name_private_file_writes(void)
 	      "shared file write");
 }
 
+/* The value vmlinux.h gives the kernel's constant @name; -1 if absent. */
+static long vmlinux_value(FILE *in, const char *name)
+{
+	char line[256], want[64];
+	long value;
+
+	rewind(in);
+	snprintf(want, sizeof(want), " %s = %%li,", name);
+	while (fgets(line, sizeof(line), in))
+		if (sscanf(line, want, &value) == 1)
+			return value;
+	return -1;
+}
+
+/* The userspace copy of the kernel's values, against the checked-in BTF
+ * types the BPF side is built with. */
+static void kernel_values_match_vmlinux(void)
+{
+	static const struct { const char *name; long value; } copies[] = {
+		{ "VM_FAULT_OOM", VM_FAULT_OOM },
+		{ "VM_FAULT_SIGBUS", VM_FAULT_SIGBUS },
+		{ "VM_FAULT_MAJOR", VM_FAULT_MAJOR },
+		{ "VM_FAULT_HWPOISON", VM_FAULT_HWPOISON },
+		{ "VM_FAULT_HWPOISON_LARGE", VM_FAULT_HWPOISON_LARGE },
+		{ "VM_FAULT_SIGSEGV", VM_FAULT_SIGSEGV },
+		{ "VM_FAULT_RETRY", VM_FAULT_RETRY },
+		{ "VM_FAULT_NOPAGE", VM_FAULT_NOPAGE },
+		{ "VM_FAULT_LOCKED", VM_FAULT_LOCKED },
+		{ "VM_FAULT_COMPLETED", VM_FAULT_COMPLETED },
+		{ "FAULT_FLAG_WRITE", FAULT_FLAG_WRITE },
+		{ "FAULT_FLAG_TRIED", FAULT_FLAG_TRIED },
+	};
+	FILE *in = fopen("vmlinux/x86/vmlinux.h", "r");
+
+	if (!in)
+		SKIP_TEST("vmlinux/x86/vmlinux.h not found: run from the source tree");
+	for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]); i++) {
+		long value = vmlinux_value(in, copies[i].name);
+
+		CHECK(value == copies[i].value, "%s: vmlinux.h says %ld, classify.h %ld",
+		      copies[i].name, value, copies[i].value);
+	}
+	fclose(in);
+}
+
 int main(void)
 {
 	check.binary = "test_classify";
@@ -208,5 +253,6 @@ int main(void)
 	RUN(signal_follows_si_code);
 	RUN(every_class_is_reachable);
 	RUN(vma_hints_name_private_file_writes);
+	RUN(kernel_values_match_vmlinux);
 	return check.failures ? 1 : 0;
 }
