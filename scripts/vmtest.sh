@@ -129,8 +129,10 @@ build_image() {
 	copy_libs_of "$image" "$stdlib"/lib-dynload/*.so || return 1
 
 	# The project, laid out as in the source tree so the tests run as-is.
-	mkdir -p "$image/pfwatch/tests/fuzz/seeds/import" "$image/pfwatch/build/asan" &&
+	mkdir -p "$image/pfwatch/tests/fuzz/seeds/import" "$image/pfwatch/build/asan" \
+		"$image/pfwatch/bpf" &&
 	cp "$root_dir/VERSION" "$image/pfwatch/" &&
+	cp "$root_dir/bpf/pfwatch.h" "$image/pfwatch/bpf/" &&
 	cp "$root_dir"/tests/fuzz/seeds/import/* "$image/pfwatch/tests/fuzz/seeds/import/" &&
 	cp "$root_dir/tests/integration.py" "$root_dir/tests/harness.py" "$image/pfwatch/tests/" &&
 	cp "$build/pfwatch" "$build/faultgen" "$image/pfwatch/build/" &&
