@@ -5,6 +5,14 @@
 # with their middle half to show the noise. Usage:
 #   bench/run.sh BUILD [RUNS] [ROUNDS] [PROCESSES]
 # Tools that are not installed (bpftrace, perf) are skipped with a note.
+# Environment: PFWATCH_BENCH_TOOLS, the rows to run (keys of label below,
+# space-separated; default all); PFWATCH_BENCH_LOCK, a file to flock around
+# each pair and each short pass, so that other BPF users on the machine
+# neither overlap a pair nor wait for the whole benchmark (leave it unset
+# when the caller already holds that lock); PFWATCH_BENCH_VARIANT, another
+# pfwatch binary to pair as one more row (a measurement build).
+# Then the causes' share per fault, from bpf_stats (kernel.bpf_stats_enabled
+# for a moment, put back after).
 # Then pfwatch's peak RSS while PROCESSES (default 10000) short-lived
 # processes come and go.
 set -uo pipefail
@@ -14,6 +22,7 @@ rounds=${3:-40}
 processes=${4:-10000}
 pages=16384
 storm="$build/faultstorm"
+variant=${PFWATCH_BENCH_VARIANT:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -21,6 +30,17 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: needs root to load BPF programs" >&2
 	exit 2
 fi
+
+# Hold PFWATCH_BENCH_LOCK (if set) from lock to unlock. Children inherit
+# the descriptor, but all of them are waited for before unlock.
+lock() {
+	[ -n "${PFWATCH_BENCH_LOCK:-}" ] || return 0
+	exec {lock_fd}>>"$PFWATCH_BENCH_LOCK" && flock "$lock_fd"
+}
+unlock() {
+	[ -n "${lock_fd:-}" ] && exec {lock_fd}>&-
+	lock_fd=
+}
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -32,6 +52,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 under() {
 	local name=$1 ready=$2 storm_rounds=$3
 	shift 3
+	: >"$work/$name.log"
 	"$@" >"$work/$name.log" 2>&1 &
 	local pid=$! ns i
 	for i in $(seq 200); do
@@ -65,43 +86,49 @@ stop() {
 
 # Each tool: readiness pattern, label, command.
 declare -A ready=(
-	[floor]="floor: attached" [floor_entry]="floor: attached"
-	[floor_perf]="floor: attached" [floor_rss]="floor: attached"
+	[floor_all]="floor: attached"
 	[pfwatch]="^pfwatch: backend" [pfwatch_stream]="^pfwatch: backend"
 	[pfwatch_where]="^pfwatch: backend" [pfwatch_stacks]="^pfwatch: backend"
+	[pfwatch_variant]="^pfwatch: backend"
 	[bpftrace]="Attaching" [perf_record]="" [perf_trace]=""
 )
 declare -A label=(
-	[floor]="floor (empty programs)" [floor_entry]="  entry tracepoint only"
-	[floor_perf]="  perf events only"
-	[floor_rss]="floor + rss_stat hook"
+	[floor_all]="floor (empty programs)"
 	[pfwatch]="pfwatch (default)" [pfwatch_stream]="pfwatch --min-latency 0"
 	[pfwatch_where]="pfwatch --where" [pfwatch_stacks]="pfwatch --stacks 100"
+	[pfwatch_variant]="pfwatch variant"
 	[bpftrace]="bpftrace count by pid" [perf_record]="perf record -c 1 -a"
 	[perf_trace]="perf trace -F all -a"
 )
 run_tool() {
 	case $1 in
-	floor) exec "$build/floor" both ;;
-	floor_entry) exec "$build/floor" entry ;;
-	floor_perf) exec "$build/floor" perf ;;
-	floor_rss) exec "$build/floor" all ;;
+	floor_all) exec "$build/floor" all ;;
 	pfwatch) exec "$build/pfwatch" -v -i 0 -o "$work/pfwatch.json" ;;
 	pfwatch_stream) exec "$build/pfwatch" -v --min-latency 0 -o "$work/pfwatch_stream.json" >/dev/null ;;
 	pfwatch_where) exec "$build/pfwatch" -v -i 0 --where -o "$work/pfwatch_where.json" >/dev/null ;;
 	pfwatch_stacks) exec "$build/pfwatch" -v -i 0 --stacks 100 -o "$work/pfwatch_stacks.json" >/dev/null ;;
+	pfwatch_variant) exec "$variant" -v -i 0 -o "$work/pfwatch_variant.json" ;;
 	bpftrace) exec bpftrace -e 'tracepoint:exceptions:page_fault_user { @[pid] = count(); }' ;;
 	perf_record) exec perf record -q -e page-faults -c 1 -a -o "$work/perf.data" ;;
 	perf_trace) exec perf trace --no-syscalls -F all -a -o /dev/null ;;
 	esac
 }
-tools=(floor floor_entry floor_perf floor_rss pfwatch pfwatch_stream pfwatch_where pfwatch_stacks)
+# Each hook alone is measured after the table, by floor --pairs.
+tools=(floor_all pfwatch pfwatch_stream pfwatch_where pfwatch_stacks)
 notes=()
+[ -n "$variant" ] && tools+=(pfwatch_variant) && notes+=("pfwatch variant: $variant")
 if command -v bpftrace >/dev/null; then tools+=(bpftrace); else notes+=("bpftrace not installed: skipped"); fi
 if perf version >/dev/null 2>&1; then
 	tools+=(perf_record perf_trace)
 else
 	notes+=("perf not installed: perf record and perf trace skipped")
+fi
+if [ -n "${PFWATCH_BENCH_TOOLS:-}" ]; then
+	chosen=()
+	for tool in "${tools[@]}"; do
+		[[ " $PFWATCH_BENCH_TOOLS " == *" $tool "* ]] && chosen+=("$tool")
+	done
+	tools=("${chosen[@]}")
 fi
 
 # Each tool's run is paired with a bare run just before it: the VM drifts
@@ -114,9 +141,13 @@ for _ in $(seq "$runs"); do
 		r=$rounds
 		# perf trace formats every event: ~20x slower, a few rounds suffice.
 		[ "$tool" = perf_trace ] && r=$(( rounds > 3 ? 3 : rounds ))
+		lock
 		before=$("$storm" "$pages" "$r")
-		bare+=("$before")
 		ns=$(under "$tool" "${ready[$tool]}" "$r" run_tool "$tool")
+		unlock
+		# Each pair as it comes, on stderr: a run cut short keeps its data.
+		echo "pair $tool $before $ns" >&2
+		bare+=("$before")
 		results[$tool]+="$ns "
 		added[$tool]+="$(echo "$ns - $before" | bc -l) "
 	done
@@ -153,8 +184,9 @@ echo "($runs interleaved runs of $rounds rounds x $pages fresh pages; added: med
 echo " the differences with the bare run just before; ratio: 1 + added / bare)"
 # pfwatch's own share: what it adds above empty programs on every hook it runs.
 for tool in pfwatch pfwatch_stream pfwatch_where; do
+	[ -n "${added_ns[$tool]:-}" ] && [ -n "${added_ns[floor_all]:-}" ] || continue
 	awk -v name="${label[$tool]}" -v own="${added_ns[$tool]}" \
-	    -v floor="${added_ns[floor_rss]}" 'BEGIN {
+	    -v floor="${added_ns[floor_all]}" 'BEGIN {
 		own -= floor
 		if (floor > 0)
 			printf "%s: own share %.0f ns, %.2f of the floor'"'"'s %.0f ns\n", name, own, own / floor, floor
@@ -162,12 +194,55 @@ for tool in pfwatch pfwatch_stream pfwatch_where; do
 			printf "%s: own share %.0f ns; the floor measured no cost this time\n", name, own
 	}'
 done
+# Each hook alone, in one process: adjacent rounds with and without it.
+lock
+"$build/floor" --pairs $((runs * 4)) all entry perf rss alloc switch filemap \
+	map_pages waits switch,waits >"$work/hooks.txt"
+unlock
+echo "each hook alone (floor --pairs: adjacent rounds with and without; * not used by pfwatch):"
+sed 's/^map_pages /map_pages* /' "$work/hooks.txt"
+awk '$1 == "switch,waits" {
+	printf "causes'"'"' hooks per fault: %s ns (empty programs on sched_switch and the wait tracepoints; middle half %s)\n", $2, $3 }' "$work/hooks.txt"
+if [ -n "${added_ns[pfwatch_variant]:-}" ] && [ -n "${added_ns[pfwatch]:-}" ]; then
+	awk -v full="${added_ns[pfwatch]}" -v less="${added_ns[pfwatch_variant]}" 'BEGIN {
+		printf "pfwatch (default) minus the variant: %.0f ns per fault\n", full - less }'
+fi
 for note in "${notes[@]}"; do
 	echo "note: $note"
 done
 
+# Program time per fault (bpf_stats) under a tool (KEY, LABEL, READY,
+# command), over one storm: what each program costs, the causes' share.
+program_times() {
+	local key=$1 name=$2 pattern=$3 stats pid
+	shift 3
+	stats=$(sysctl -n kernel.bpf_stats_enabled) || return
+	lock
+	sysctl -q kernel.bpf_stats_enabled=1
+	: >"$work/$key-stats.log"
+	"$@" >/dev/null 2>"$work/$key-stats.log" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q -- "$pattern" "$work/$key-stats.log" && break
+		sleep 0.05
+	done
+	bench/prog_times.py snapshot "$pid" >"$work/before.json" &&
+		"$storm" "$pages" "$rounds" >/dev/null &&
+		bench/prog_times.py snapshot "$pid" >"$work/after.json"
+	stop "$name" "$pid"
+	sysctl -q kernel.bpf_stats_enabled="$stats"
+	unlock
+	bench/prog_times.py report "$work/before.json" "$work/after.json" "$name"
+}
+program_times floor "floor all,map_pages" "floor: attached" "$build/floor" all,map_pages
+program_times pfwatch "pfwatch (default)" "^pfwatch: backend" \
+	"$build/pfwatch" -v -i 0 -o "$work/pfwatch-stats.json"
+[ -n "$variant" ] && program_times variant "pfwatch variant" "^pfwatch: backend" \
+	"$variant" -v -i 0 -o "$work/variant-stats.json"
+
 # Memory: a system-wide pfwatch with tables every second while PROCESSES
 # short-lived processes run one after another; its peak RSS (VmHWM).
+lock
 "$build/pfwatch" -v -i 1 -o "$work/storm.json" >/dev/null 2>"$work/storm.log" &
 tracer=$!
 for _ in $(seq 100); do
@@ -180,6 +255,7 @@ for _ in $(seq "$processes"); do
 done
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$tracer/status")
 stop "pfwatch (memory)" "$tracer"
+unlock
 records=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["processes"]), sum(p.get("folded_processes", 0) for p in d["processes"]))' "$work/storm.json")
 echo "memory: pfwatch peak RSS ${hwm} KiB while $processes processes ran ($((SECONDS - start)) s); JSON records, folded processes: $records"
 

@@ -20,6 +20,7 @@ fi
 if [ "$rc" -eq 0 ] &&
    grep -q '^pfwatch (default) .* [0-9][.][0-9]' "$out" &&
    grep -q '^floor (empty programs) .* [0-9][.][0-9]' "$out" &&
+   grep -q "^causes' share per fault: [0-9.]* ns" "$out" &&
    grep -q '^memory: pfwatch peak RSS [0-9]* KiB' "$out"; then
 	echo "PASS bench/smoke"
 else

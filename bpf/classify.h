@@ -52,6 +52,10 @@ struct fault_hints {
 	__u8 rss;		/* the last RSS counter the fault changed */
 	__u8 private_copy;	/* the fault copied a file page privately */
 	__u8 shared;		/* a shared mapping (fexit and kprobe only) */
+	__u8 huge;		/* it allocated an anonymous huge page */
+	__u8 numa;		/* NUMA balancing's hint fault ran in it */
+	__u8 uffd;		/* it waited off-CPU or retried, in a registered range */
+	__u8 huge_fallback;	/* a huge page was wanted, none was free */
 };
 
 /* fexit and kprobe: what the vma says, and whether a write to it copies a
@@ -64,17 +68,28 @@ static __always_inline void hint_vma(struct fault_hints *hints, bool file,
 	hints->private_copy = file && !shared && (flags & FAULT_FLAG_WRITE);
 }
 
+/* The first rule that holds decides; each class's rule is written once. */
 static __always_inline __u32 minor_class(__u32 error_code,
 					 const struct fault_hints *hints)
 {
 	__u32 write_to_present = PF_ERR_PROT | PF_ERR_WRITE;
 
+	if (hints->numa)
+		return FAULT_NUMA_HINT;
 	/* A shared mapping's page is only marked dirty (wp_page_shared). */
 	if (((error_code & write_to_present) == write_to_present && !hints->shared) ||
 	    hints->private_copy)
 		return FAULT_COW;
-	if (hints->vma == HINT_FILE || hints->rss == HINT_FILE)
+	/* The vma, where a hook saw it, over the RSS counters, which other
+	 * work of the fault may move (a batch folded before 6.2). */
+	if (hints->vma == HINT_FILE ||
+	    (hints->vma == HINT_UNKNOWN && hints->rss == HINT_FILE))
 		return FAULT_FILE_CACHED;
+	/* A swap-in that found its page cached: minor, no I/O. */
+	if (hints->rss == HINT_SWAP)
+		return FAULT_SWAP_CACHE;
+	if (hints->huge)
+		return FAULT_ANON_THP;
 	return FAULT_ANON_ZERO;
 }
 
@@ -87,11 +102,23 @@ static __always_inline __u32 major_class(const struct fault_hints *hints)
 						      : FAULT_FILE_READ;
 }
 
-/* A fault the kernel completed, minor or major. */
+/*
+ * A fault the kernel completed, minor or major. A userfaultfd fault is
+ * one class whichever the kernel counted it (a retry after the handler's
+ * reply is major on some kernels): the outcome counts which, apart.
+ */
 static __always_inline __u32 completed_class(bool major, __u32 error_code,
 					     const struct fault_hints *hints)
 {
+	if (hints->uffd)
+		return FAULT_UFFD;
 	return major ? major_class(hints) : minor_class(error_code, hints);
+}
+
+/* mm_account_fault's rule: a second try (FAULT_FLAG_TRIED) is major. */
+static __always_inline bool outcome_major(__u32 ret, __u32 flags)
+{
+	return (ret & VM_FAULT_MAJOR) || (flags & FAULT_FLAG_TRIED);
 }
 
 /*
@@ -111,8 +138,7 @@ static __always_inline __u32 outcome_class(__u32 ret, __u32 flags,
 		return FAULT_OTHER_ERROR;
 	if (ret & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV))
 		return FAULT_NOT_MINE;
-	return completed_class((ret & VM_FAULT_MAJOR) || (flags & FAULT_FLAG_TRIED),
-			       error_code, hints);
+	return completed_class(outcome_major(ret, flags), error_code, hints);
 }
 
 /* signal_generate: a signal with this si_code, if a fault raised it. */

@@ -16,6 +16,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define VM_SHARED	0x00000008UL
+#define E2BIG		7	/* a full hash refuses an update with -E2BIG */
 
 /* Filters and modes, fixed before load so the verifier prunes what is off. */
 const volatile bool filter_by_tgid = false;	/* traced_tgids decides */
@@ -33,6 +34,12 @@ const volatile __u64 stream_min_latency_ns = 0;
 const volatile __u32 stack_every = 0;
 const volatile bool stack_majors = false;
 const volatile bool count_threads = false;	/* the live view's thread rows */
+const volatile bool numa_balancing = false;	/* on when pfwatch started */
+/* false before Linux 5.11, where task_states is a hash by thread id. */
+const volatile bool task_storage = true;
+const volatile __u32 huge_order = 9;	/* a PMD's worth of pages, as an order */
+/* Group by v1's memory controller's cgroups: cgroup v2 is not mounted. */
+const volatile bool memcg_v1_ids = false;
 
 enum task_filter { FILTER_UNKNOWN, FILTER_TRACED, FILTER_IGNORED };
 
@@ -47,8 +54,16 @@ struct task_state {
 	__u32 tid;
 	__u32 fault_flags;	/* kprobe backend: flags seen on entry */
 	__u8 filter;		/* enum task_filter, decided once per thread */
+	__u8 waited;		/* the causes this fault waited on, a bit each */
+	__u8 open_wait;		/* 1 + the cause being timed now; 0: none */
+	__u8 writeback_next;	/* the next I/O sleep waits for writeback */
 	struct fault_hints hints;
 	__u32 stack_countdown;	/* --stacks N: faults until the next stack */
+	__u64 numa_base;	/* the thread's NUMA fault count at entry */
+	/* Only a fault that waits touches these. */
+	__u64 wait_start_ns;
+	__u64 wait_ns[NR_WAIT_CAUSES];
+	struct vm_area_struct *vma;	/* kprobe backend: the fault's vma */
 	/* The live view: this thread's own counts (only it writes them). */
 	__u64 thread_latency_ns;
 	__u64 thread_count[NR_FAULT_CLASSES];
@@ -72,16 +87,41 @@ struct task_struct___batched {
 
 static __always_inline bool rss_batched(struct task_struct *task)
 {
-	return perf_outcome &&
-	       bpf_core_field_exists(((struct task_struct___batched *)task)->rss_stat);
+	return bpf_core_field_exists(((struct task_struct___batched *)task)->rss_stat);
 }
 
+/*
+ * NUMA balancing counts each hint fault in the thread's own locality
+ * counters (task_numa_fault); a fault that changed them was one. They are
+ * reset at most once per scan period, which could hide one fault in a
+ * period that saw no other.
+ */
+static __always_inline __u64 numa_faults_seen(struct task_struct *task)
+{
+	unsigned long seen[3] = {};
+
+	if (!numa_balancing || !bpf_core_field_exists(task->numa_faults_locality))
+		return 0;
+	bpf_core_read(seen, sizeof(seen), &task->numa_faults_locality);
+	return seen[0] + seen[1] + seen[2];
+}
+
+/* Userspace makes it a hash by thread id where tracing programs have no
+ * task storage (before Linux 5.11), bounded by MAX_HASHED_THREADS. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct task_state);
 } task_states SEC(".maps");
+
+/* A fresh thread's state, for the hash to copy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct task_state);
+} blank_state SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -152,6 +192,39 @@ static __always_inline void diag_inc(__u32 counter)
 	diag_add(counter, 1);
 }
 
+/*
+ * The current task. Before Linux 5.11 only as a plain address: its fields
+ * are then read with BPF_CORE_READ, which works on both.
+ */
+static __always_inline struct task_struct *current_task(void)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		return bpf_get_current_task_btf();
+	return (struct task_struct *)bpf_get_current_task();
+}
+
+/* A thread's state: its task storage, or its entry in the hash. */
+static __always_inline struct task_state *state_of(struct task_struct *task,
+						   bool create)
+{
+	struct task_state *state, *blank;
+	__u32 tid, zero = 0;
+
+	if (task_storage)
+		return bpf_task_storage_get(&task_states, task, 0,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	tid = BPF_CORE_READ(task, pid);
+	state = bpf_map_lookup_elem(&task_states, &tid);
+	if (state || !create)
+		return state;
+	blank = bpf_map_lookup_elem(&blank_state, &zero);
+	if (!blank)
+		return NULL;
+	if (bpf_map_update_elem(&task_states, &tid, blank, BPF_NOEXIST) == -E2BIG)
+		diag_inc(DIAG_THREADS_UNTRACKED);
+	return bpf_map_lookup_elem(&task_states, &tid);
+}
+
 static __always_inline bool comm_matches(const char *comm)
 {
 	for (int i = 0; i < COMM_LEN; i++) {
@@ -165,17 +238,41 @@ static __always_inline bool comm_matches(const char *comm)
 
 static __always_inline bool task_wanted(struct task_struct *task)
 {
-	__u32 tgid = task->tgid;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	char comm[COMM_LEN];
 
-	if (filter_tid && task->pid != filter_tid)
+	if (filter_tid && BPF_CORE_READ(task, pid) != filter_tid)
 		return false;
 	if (filter_by_tgid && !bpf_map_lookup_elem(&traced_tgids, &tgid))
 		return false;
 	if (filter_cgroup_id && bpf_get_current_cgroup_id() != filter_cgroup_id)
 		return false;
-	if (filter_by_comm && !comm_matches(task->comm))
-		return false;
+	if (filter_by_comm) {
+		BPF_CORE_READ_STR_INTO(&comm, task, comm);
+		if (!comm_matches(comm))
+			return false;
+	}
 	return true;
+}
+
+/*
+ * The current task's cgroup in the hierarchy faults are grouped by: v2's,
+ * else v1's memory controller's (there every task is in v2's root).
+ */
+static __always_inline __u64 grouped_cgroup_id(struct task_struct *task)
+{
+	struct cgroup_subsys_state *css = NULL;
+	struct css_set *cgroups;
+	int memory;
+
+	if (!memcg_v1_ids)
+		return bpf_get_current_cgroup_id();
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return 0;
+	memory = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	cgroups = BPF_CORE_READ(task, cgroups);
+	bpf_core_read(&css, sizeof(css), &cgroups->subsys[memory]);
+	return BPF_CORE_READ(css, cgroup, kn, id);
 }
 
 /* Fill a fresh slot; tgid goes last since userspace reads 0 as free. */
@@ -190,12 +287,11 @@ static __always_inline void slot_init(struct proc_stats *stats,
 	bpf_core_read(&innermost, sizeof(innermost), &pid->numbers[level]);
 	stats->ns_pid = innermost.nr;
 	stats->start_ns = start_ns;
-	stats->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_probe_read_kernel_str(stats->comm, sizeof(stats->comm),
-				  task->group_leader->comm);
+	stats->cgroup_id = grouped_cgroup_id(task);
+	BPF_CORE_READ_STR_INTO(&stats->comm, task, group_leader, comm);
 	/* Threads made from now on set it in task_newtask. */
 	stats->threaded = BPF_CORE_READ(task, signal, nr_threads) > 1;
-	stats->tgid = task->tgid;
+	stats->tgid = BPF_CORE_READ(task, tgid);
 }
 
 /*
@@ -204,8 +300,8 @@ static __always_inline void slot_init(struct proc_stats *stats,
  */
 static __always_inline __u32 proc_slot(struct task_struct *task)
 {
-	__u32 tgid = task->tgid, slot;
-	__u64 start_ns = task->group_leader->start_time;
+	__u32 tgid = BPF_CORE_READ(task, tgid), slot;
+	__u64 start_ns = BPF_CORE_READ(task, group_leader, start_time);
 	struct proc_stats *stats;
 	__u32 *known;
 	__u64 update = BPF_NOEXIST;
@@ -236,20 +332,52 @@ static __always_inline __u32 proc_slot(struct task_struct *task)
 	return slot;
 }
 
+/* A cgroup of the hierarchy faults are grouped by (grouped_cgroup_id()). */
+static __always_inline bool grouped_hierarchy(struct cgroup *cgroup)
+{
+	int memory;
+
+	if (!memcg_v1_ids)	/* v2's default hierarchy is number 0 */
+		return BPF_CORE_READ(cgroup, root, hierarchy_id) == 0;
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return false;
+	memory = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	return BPF_CORE_READ(cgroup, root, subsys_mask) & (1u << memory);
+}
+
+/*
+ * The slot a thread's fault goes to. If the process moved to another
+ * cgroup since the thread took its slot (the slot says moved, or was
+ * recycled since), the process's new slot: a fault counts in the cgroup
+ * it was made in. Both fields share the slot's first cache line with
+ * what every fault reads there anyway.
+ */
+static __always_inline struct proc_stats *fault_slot(struct task_state *state)
+{
+	__u32 slot = state->slot;
+	struct proc_stats *stats = bpf_map_lookup_elem(&proc_stats, &slot);
+
+	if (!stats || slot == OVERFLOW_SLOT ||
+	    (!stats->moved && stats->tgid == state->tgid))
+		return stats;
+	slot = proc_slot(current_task());
+	state->slot = slot;
+	return bpf_map_lookup_elem(&proc_stats, &slot);
+}
+
 /* The calling thread's state if it is traced, deciding that once. */
 static __always_inline struct task_state *traced_state(struct task_struct *task)
 {
 	struct task_state *state;
 
-	state = bpf_task_storage_get(&task_states, task, 0,
-				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	state = state_of(task, true);
 	if (!state)
 		return NULL;
 	if (state->filter == FILTER_UNKNOWN) {
 		if (task_wanted(task)) {
 			state->slot = proc_slot(task);
-			state->tgid = task->tgid;
-			state->tid = task->pid;
+			state->tgid = BPF_CORE_READ(task, tgid);
+			state->tid = BPF_CORE_READ(task, pid);
 			state->filter = FILTER_TRACED;
 		} else {
 			state->filter = FILTER_IGNORED;
@@ -261,15 +389,24 @@ static __always_inline struct task_state *traced_state(struct task_struct *task)
 /* The current thread's state while one of its faults is in flight. */
 static __always_inline struct task_state *in_flight(struct task_struct *task)
 {
-	struct task_state *state = bpf_task_storage_get(&task_states, task, 0, 0);
+	struct task_state *state = state_of(task, false);
 
 	return state && state->entry_ns ? state : NULL;
+}
+
+/* The waits of a fault that ended, or never did: the next starts clean. */
+static __always_inline void forget_waits(struct task_state *state)
+{
+	state->waited = 0;
+	state->open_wait = 0;
+	state->writeback_next = 0;
+	__builtin_memset(state->wait_ns, 0, sizeof(state->wait_ns));
 }
 
 static __always_inline void fault_entry(__u64 address, __u64 ip,
 					__u32 error_code)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct task_state *state = traced_state(task);
 
 	if (!state)
@@ -280,6 +417,9 @@ static __always_inline void fault_entry(__u64 address, __u64 ip,
 	state->ip = ip;
 	state->error_code = error_code;
 	state->hints = (struct fault_hints){};
+	if (state->waited || state->open_wait)	/* a fault that never ended */
+		forget_waits(state);
+	state->numa_base = numa_faults_seen(task);
 	if (rss_batched(task)) {
 		struct task_struct___batched *t = (void *)task;
 
@@ -333,6 +473,195 @@ int page_fault_kernel_tp(struct page_fault_args *args)
 	return 0;
 }
 
+/*
+ * Causes. A wait opens where a tracepoint brackets it (reclaim,
+ * compaction, the address-space lock) or where the thread leaves its CPU,
+ * and closes at the bracket's end or when the thread is back. One wait is
+ * open at a time: the outer one owns what happens inside it, so no
+ * nanosecond is charged twice and a fault's waits never exceed its
+ * latency. A fault that never waits touches none of this.
+ */
+#define OFF_CPU_CAUSES ((1u << CAUSE_IO) | (1u << CAUSE_WRITEBACK) | \
+			(1u << CAUSE_RUNQUEUE) | (1u << CAUSE_SLEEP))
+
+static __always_inline void wait_open(struct task_state *state, __u32 cause,
+				      __u64 now)
+{
+	if (state->open_wait)
+		return;
+	state->open_wait = cause + 1;
+	state->wait_start_ns = now;
+}
+
+static __always_inline void wait_close(struct task_state *state, __u64 now)
+{
+	__u32 cause = state->open_wait - 1;
+
+	if (cause >= NR_WAIT_CAUSES)
+		return;
+	state->wait_ns[cause] += now - state->wait_start_ns;
+	state->waited |= 1u << cause;
+	state->open_wait = 0;
+}
+
+static __always_inline void bracket_begin(__u32 cause)
+{
+	struct task_state *state = in_flight(current_task());
+
+	if (state)
+		wait_open(state, cause, bpf_ktime_get_ns());
+}
+
+static __always_inline void bracket_end(__u32 cause)
+{
+	struct task_state *state = in_flight(current_task());
+
+	if (state && state->open_wait == cause + 1)
+		wait_close(state, bpf_ktime_get_ns());
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(direct_reclaim_begin)
+{
+	bracket_begin(CAUSE_DIRECT_RECLAIM);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_end")
+int BPF_PROG(direct_reclaim_end)
+{
+	bracket_end(CAUSE_DIRECT_RECLAIM);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_begin")
+int BPF_PROG(memcg_reclaim_begin)
+{
+	bracket_begin(CAUSE_MEMCG_RECLAIM);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_end")
+int BPF_PROG(memcg_reclaim_end)
+{
+	bracket_end(CAUSE_MEMCG_RECLAIM);
+	return 0;
+}
+
+/* In a fault, compaction is direct: kcompactd's runs fault nothing. */
+SEC("tp_btf/mm_compaction_begin")
+int BPF_PROG(compaction_begin)
+{
+	bracket_begin(CAUSE_COMPACTION);
+	return 0;
+}
+
+SEC("tp_btf/mm_compaction_end")
+int BPF_PROG(compaction_end)
+{
+	bracket_end(CAUSE_COMPACTION);
+	return 0;
+}
+
+/* Lock waits fire only when contended (Linux 5.19+): the fault's own
+ * address-space lock is the one a cause is kept for. */
+static __always_inline bool own_mmap_lock(struct task_struct *task, void *lock)
+{
+	__u64 mm = (__u64)BPF_CORE_READ(task, mm);
+
+	return mm && (__u64)lock == mm + bpf_core_field_offset(struct mm_struct, mmap_lock);
+}
+
+SEC("tp_btf/contention_begin")
+int BPF_PROG(lock_contended, void *lock)
+{
+	struct task_struct *task = current_task();
+	struct task_state *state = in_flight(task);
+
+	if (state && own_mmap_lock(task, lock))
+		wait_open(state, CAUSE_MMAP_LOCK, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/contention_end")
+int BPF_PROG(lock_acquired, void *lock)
+{
+	struct task_struct *task = current_task();
+	struct task_state *state = in_flight(task);
+
+	if (state && state->open_wait == CAUSE_MMAP_LOCK + 1 &&
+	    own_mmap_lock(task, lock))
+		wait_close(state, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* The next I/O sleep of the fault is for writeback, not a read. */
+static __always_inline void writeback_ahead(void)
+{
+	struct task_state *state = in_flight(current_task());
+
+	if (state)
+		state->writeback_next = 1;
+}
+
+SEC("tp_btf/folio_wait_writeback")
+int BPF_PROG(folio_wait_writeback)
+{
+	writeback_ahead();
+	return 0;
+}
+
+/* The same wait before folios (Linux 5.16). */
+SEC("tp_btf/wait_on_page_writeback")
+int BPF_PROG(wait_on_page_writeback)
+{
+	writeback_ahead();
+	return 0;
+}
+
+/* A write to a shared file mapping throttled for dirty pages. */
+SEC("tp_btf/balance_dirty_pages")
+int BPF_PROG(balance_dirty_pages)
+{
+	writeback_ahead();
+	return 0;
+}
+
+/* The thread leaves its CPU mid-fault: why. */
+static __always_inline void left_cpu(struct task_state *state,
+				     struct task_struct *prev, bool preempt)
+{
+	__u32 cause = CAUSE_SLEEP;
+
+	if (preempt) {
+		cause = CAUSE_RUNQUEUE;
+	} else if (BPF_CORE_READ_BITFIELD_PROBED(prev, in_iowait)) {
+		cause = state->writeback_next ? CAUSE_WRITEBACK : CAUSE_IO;
+		state->writeback_next = 0;
+	}
+	wait_open(state, cause, bpf_ktime_get_ns());
+}
+
+static __always_inline void back_on_cpu(struct task_state *state)
+{
+	if (state->open_wait && ((OFF_CPU_CAUSES >> (state->open_wait - 1)) & 1))
+		wait_close(state, bpf_ktime_get_ns());
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	struct task_state *state = in_flight(prev);
+
+	if (state)
+		left_cpu(state, prev, preempt);
+	state = in_flight(next);
+	if (state)
+		back_on_cpu(state);
+	return 0;
+}
+
 #define VM_ACCESS_FLAGS 0xfUL	/* VM_READ | VM_WRITE | VM_EXEC | VM_SHARED */
 
 static long describe_vma(struct task_struct *task, struct vm_area_struct *vma,
@@ -378,10 +707,15 @@ static __always_inline __u64 wakeup_flag(__u32 size)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
+/*
+ * bpf_find_vma (Linux 5.17) takes a callback, and kernels before 5.13
+ * refuse a program that holds one even where it never runs: the programs
+ * that look up a vma come twice, @find_vma false in the plain twin.
+ */
 static __always_inline void emit_invalid(struct task_state *state,
 					 struct task_struct *task,
 					 __u32 fault_class, __u64 latency_ns,
-					 int signal_code)
+					 int signal_code, bool find_vma)
 {
 	struct fault_event *event;
 	struct fault_vma vma;
@@ -392,8 +726,8 @@ static __always_inline void emit_invalid(struct task_state *state,
 		return;
 	}
 	event->header.type = EVENT_INVALID_FAULT;
-	event->tgid = task->tgid;
-	event->tid = task->pid;
+	event->tgid = BPF_CORE_READ(task, tgid);
+	event->tid = BPF_CORE_READ(task, pid);
 	event->fault_class = fault_class;
 	event->address = state->address;
 	event->ip = state->ip;
@@ -404,7 +738,7 @@ static __always_inline void emit_invalid(struct task_state *state,
 	/* Costly (tens of us), but invalid faults are rare, and the process
 	 * may be gone before userspace could read its maps. */
 	__builtin_memset(&vma, 0, sizeof(vma));
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma))
+	if (find_vma && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma))
 		bpf_find_vma(task, state->address, describe_vma, &vma, 0);
 	event->vma = vma;	/* the callback may only write to the stack */
 	bpf_ringbuf_submit(event, wakeup_flag(sizeof(*event)));
@@ -447,7 +781,7 @@ static __always_inline void stream_stack(struct task_state *state,
 		return;
 	}
 	fill_record(&record->fault, state, EVENT_FAULT_STACK, fault_class, latency_ns);
-	bytes = bpf_get_task_stack(bpf_get_current_task_btf(), record->frames,
+	bytes = bpf_get_task_stack(current_task(), record->frames,
 				   sizeof(record->frames), BPF_F_USER_STACK);
 	record->nr_frames = bytes > 0 ? bytes / sizeof(__u64) : 0;
 	bpf_ringbuf_submit(record, wakeup_flag(sizeof(*record)));
@@ -525,6 +859,24 @@ static __always_inline bool batch_fault(struct task_state *state,
 	return true;
 }
 
+/* A fault that waited goes alone, with its waits. */
+static __always_inline void stream_waits(struct task_state *state,
+					 __u32 fault_class, __u64 latency_ns)
+{
+	struct fault_waits_record *record;
+
+	record = bpf_ringbuf_reserve(&events, sizeof(*record), 0);
+	if (!record) {
+		diag_inc(DIAG_LOST_FAULT);
+		return;
+	}
+	fill_record(&record->fault, state, EVENT_FAULT_WAITS, fault_class, latency_ns);
+	for (int cause = 0; cause < NR_WAIT_CAUSES; cause++)
+		record->wait_ns[cause] = state->wait_ns[cause] > 0xffffffffULL
+					 ? 0xffffffffU : state->wait_ns[cause];
+	bpf_ringbuf_submit(record, wakeup_flag(sizeof(*record)));
+}
+
 /* --min-latency, --where, --stacks: hand one completed fault to userspace. */
 static __always_inline void stream_fault(struct task_state *state,
 					 __u32 fault_class, __u64 latency_ns)
@@ -537,6 +889,10 @@ static __always_inline void stream_fault(struct task_state *state,
 	}
 	if (!stream_faults || latency_ns < stream_min_latency_ns)
 		return;
+	if (state->waited) {
+		stream_waits(state, fault_class, latency_ns);
+		return;
+	}
 	/* Major and invalid faults go alone, in the order the CPUs take them:
 	 * the file views tell sequential reads by it, and they are slow. */
 	if (fault_class < FAULT_FIRST_MAJOR && batch_fault(state, fault_class, latency_ns))
@@ -559,15 +915,58 @@ static __always_inline void counter_add(__u64 *counter, __u64 value, bool shared
 		*counter += value;
 }
 
-/* Add a finished fault to its process's slot; no latency without entry. */
-static __always_inline __u64 account(struct task_state *state, __u32 fault_class)
+/* Where the fault's time went, by the causes it waited on. */
+static __always_inline void add_waits(struct proc_stats *stats,
+				      struct task_state *state,
+				      __u32 fault_class, bool shared)
 {
-	__u32 slot = state->slot, bucket;
-	struct proc_stats *stats;
+	for (__u32 cause = 0; cause < NR_WAIT_CAUSES; cause++) {
+		if (!(state->waited & (1u << cause)))
+			continue;
+		counter_add(&stats->cause_ns[fault_class][cause],
+			    state->wait_ns[cause], shared);
+		counter_add(&stats->cause_faults[fault_class][cause], 1, shared);
+	}
+}
+
+/* The fault is over: close its open wait, see if NUMA balancing ran. */
+static __always_inline void settle_fault(struct task_state *state,
+					 struct task_struct *task)
+{
+	if (state->open_wait)
+		wait_close(state, bpf_ktime_get_ns());
+	state->hints.numa = numa_faults_seen(task) != state->numa_base;
+}
+
+/*
+ * It waited off the CPU, asleep or preempted: in a registered range, a
+ * userfaultfd handler's reply. A thread preempted after it woke the
+ * handler finds the reply there when it runs again, and never sleeps.
+ */
+static __always_inline bool waited_off_cpu(const struct task_state *state)
+{
+	return state->waited & ((1u << CAUSE_SLEEP) | (1u << CAUSE_RUNQUEUE));
+}
+
+static __always_inline bool uffd_registered(struct vm_area_struct *vma)
+{
+	if (!bpf_core_field_exists(vma->vm_userfaultfd_ctx))
+		return false;
+	return BPF_CORE_READ(vma, vm_userfaultfd_ctx.ctx) != NULL;
+}
+
+/*
+ * Add a finished fault to its process's slot; no latency without entry.
+ * @major: the kernel counted it major (rusage's majflt).
+ */
+static __always_inline __u64 account(struct task_state *state, __u32 fault_class,
+				     bool major)
+{
+	struct proc_stats *stats = fault_slot(state);
 	__u64 latency_ns = 0;
+	__u32 bucket;
 	bool shared;
 
-	stats = bpf_map_lookup_elem(&proc_stats, &slot);
 	if (!stats || fault_class >= NR_FAULT_CLASSES)
 		return 0;
 	shared = stats->threaded;
@@ -580,16 +979,24 @@ static __always_inline __u64 account(struct task_state *state, __u32 fault_class
 		if (bucket < HIST_BUCKETS)
 			counter_add(&stats->hist[fault_class][bucket], 1, shared);
 		counter_add(&stats->latency_sum_ns[fault_class], latency_ns, shared);
+		if (state->waited)
+			add_waits(stats, state, fault_class, shared);
 	} else {
 		counter_add(&stats->untimed[fault_class], 1, shared);
 		diag_inc(DIAG_NO_ENTRY);
 	}
+	if (state->hints.huge_fallback)
+		counter_add(&stats->thp_fallbacks, 1, shared);
+	if (fault_class == FAULT_UFFD && major)
+		counter_add(&stats->uffd_major, 1, shared);
 	if (count_threads) {
 		state->thread_count[fault_class]++;
 		state->thread_latency_ns += latency_ns;
 	}
 	if (stream_faults || stack_every || stack_majors)
 		stream_fault(state, fault_class, latency_ns);
+	if (state->waited)
+		forget_waits(state);
 	state->entry_ns = 0;
 	return latency_ns;
 }
@@ -620,30 +1027,63 @@ static __always_inline void batched_rss_hint(struct task_state *state,
 		state->hints.rss = HINT_FILE;
 }
 
-/* perf backend: the kernel's own accounting of a completed fault. */
-static __always_inline int fault_counted(bool major)
+static long uffd_range(struct task_struct *task, struct vm_area_struct *vma,
+		       bool *registered)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	*registered = uffd_registered(vma);
+	return 0;
+}
+
+/* perf backend: whether the fault's address is in a userfaultfd range. */
+static __always_inline bool uffd_at(struct task_struct *task, __u64 address)
+{
+	bool registered = false;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma))
+		bpf_find_vma(task, address, uffd_range, &registered, 0);
+	return registered;
+}
+
+/* perf backend: the kernel's own accounting of a completed fault. */
+static __always_inline int fault_counted(bool major, bool find_vma)
+{
+	struct task_struct *task = current_task();
 	struct task_state *state = in_flight(task);
 
 	if (!state)
 		return 0;
 	if (rss_batched(task))
 		batched_rss_hint(state, task);
-	account(state, completed_class(major, state->error_code, &state->hints));
+	settle_fault(state, task);
+	if (find_vma && waited_off_cpu(state))
+		state->hints.uffd = uffd_at(task, state->address);
+	account(state, completed_class(major, state->error_code, &state->hints), major);
 	return 0;
 }
 
 SEC("perf_event")
 int perf_minor_fault(struct bpf_perf_event_data *ctx)
 {
-	return fault_counted(false);
+	return fault_counted(false, true);
 }
 
 SEC("perf_event")
 int perf_major_fault(struct bpf_perf_event_data *ctx)
 {
-	return fault_counted(true);
+	return fault_counted(true, true);
+}
+
+/* Without bpf_find_vma: userfaultfd faults are not told apart. */
+SEC("perf_event")
+int perf_minor_fault_plain(struct bpf_perf_event_data *ctx)
+{
+	return fault_counted(false, false);
+}
+
+SEC("perf_event")
+int perf_major_fault_plain(struct bpf_perf_event_data *ctx)
+{
+	return fault_counted(true, false);
 }
 
 /*
@@ -653,10 +1093,10 @@ int perf_major_fault(struct bpf_perf_event_data *ctx)
 SEC("tp_btf/rss_stat")
 int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct task_state *state;
 
-	if (task->mm != mm)
+	if (BPF_CORE_READ(task, mm) != mm)
 		return 0;
 	state = in_flight(task);
 	if (!state)
@@ -676,23 +1116,53 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 SEC("tp_btf/mm_filemap_fault")
 int BPF_PROG(filemap_fault, struct address_space *mapping, unsigned long index)
 {
-	struct task_state *state = in_flight(bpf_get_current_task_btf());
+	struct task_state *state = in_flight(current_task());
 
 	if (state)
 		state->hints.vma = HINT_FILE;
 	return 0;
 }
 
+/*
+ * Every backend: a fault that allocated a huge page (the kernel counts it
+ * in thp_fault_alloc), or wanted one and got none (thp_fault_fallback).
+ * Most allocations are single pages: they leave at the first test.
+ */
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(page_alloc, struct page *page, unsigned int order)
+{
+	struct task_state *state;
+
+	if (order < huge_order)
+		return 0;
+	state = in_flight(current_task());
+	if (!state)
+		return 0;
+	if (page)
+		state->hints.huge = 1;
+	else
+		state->hints.huge_fallback = 1;
+	return 0;
+}
+
 /* fexit and kretprobe: count what handle_mm_fault decided, unless its
  * retry or signal_generate will. */
 static __always_inline void mm_fault_done(struct task_state *state,
+					  struct vm_area_struct *vma,
 					  __u32 ret, __u32 flags)
 {
-	__u32 fault_class = outcome_class(ret, flags, state->error_code,
-					  &state->hints);
+	struct task_struct *task = current_task();
+	__u32 fault_class;
 
+	if (rss_batched(task))
+		batched_rss_hint(state, task);
+	settle_fault(state, task);
+	/* A handler's fault waits and retries. */
+	if (waited_off_cpu(state) || (ret & VM_FAULT_RETRY))
+		state->hints.uffd |= uffd_registered(vma);
+	fault_class = outcome_class(ret, flags, state->error_code, &state->hints);
 	if (fault_class != FAULT_NOT_MINE)
-		account(state, fault_class);
+		account(state, fault_class, outcome_major(ret, flags));
 }
 
 SEC("fexit/handle_mm_fault")
@@ -700,7 +1170,7 @@ int BPF_PROG(handle_mm_fault_exit, struct vm_area_struct *vma,
 	     unsigned long address, unsigned int flags, struct pt_regs *regs,
 	     vm_fault_t ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct task_state *state = traced_state(task);
 
 	if (!state)
@@ -712,7 +1182,7 @@ int BPF_PROG(handle_mm_fault_exit, struct vm_area_struct *vma,
 	/* The vma is trusted here: read directly, no helper call. */
 	hint_vma(&state->hints, vma->vm_file != NULL, vma->vm_flags & VM_SHARED,
 		 flags);
-	mm_fault_done(state, ret, flags);
+	mm_fault_done(state, vma, ret, flags);
 	return 0;
 }
 
@@ -720,7 +1190,7 @@ SEC("kprobe/handle_mm_fault")
 int BPF_KPROBE(handle_mm_fault_entry, struct vm_area_struct *vma,
 	       unsigned long address, unsigned int flags, struct pt_regs *regs)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct task_state *state = traced_state(task);
 
 	if (!state)
@@ -731,6 +1201,7 @@ int BPF_KPROBE(handle_mm_fault_entry, struct vm_area_struct *vma,
 	}
 	/* kretprobe cannot see the arguments: keep what it needs here. */
 	state->fault_flags = flags;
+	state->vma = vma;
 	hint_vma(&state->hints, BPF_CORE_READ(vma, vm_file) != NULL,
 		 BPF_CORE_READ(vma, vm_flags) & VM_SHARED, flags);
 	return 0;
@@ -739,19 +1210,19 @@ int BPF_KPROBE(handle_mm_fault_entry, struct vm_area_struct *vma,
 SEC("kretprobe/handle_mm_fault")
 int BPF_KRETPROBE(handle_mm_fault_return, vm_fault_t ret)
 {
-	struct task_state *state = in_flight(bpf_get_current_task_btf());
+	struct task_state *state = in_flight(current_task());
 
 	if (state)
-		mm_fault_done(state, ret, state->fault_flags);
+		mm_fault_done(state, state->vma, ret, state->fault_flags);
 	return 0;
 }
 
 /* A fault the kernel refused ends in SIGSEGV or SIGBUS sent to itself. */
-SEC("tp_btf/signal_generate")
-int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info,
-	     struct task_struct *target)
+static __always_inline int signal_generated(int sig, struct kernel_siginfo *info,
+					    struct task_struct *target,
+					    bool find_vma)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct task_state *state;
 	__u32 fault_class;
 	__u64 latency_ns;
@@ -767,9 +1238,25 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info,
 	state = in_flight(task);
 	if (!state)
 		return 0;
-	latency_ns = account(state, fault_class);
-	emit_invalid(state, task, fault_class, latency_ns, code);
+	settle_fault(state, task);
+	latency_ns = account(state, fault_class, false);
+	emit_invalid(state, task, fault_class, latency_ns, code, find_vma);
 	return 0;
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info,
+	     struct task_struct *target)
+{
+	return signal_generated(sig, info, target, true);
+}
+
+/* Without bpf_find_vma: the mapping is read from /proc/PID/maps. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(signal_generate_plain, int sig, struct kernel_siginfo *info,
+	     struct task_struct *target)
+{
+	return signal_generated(sig, info, target, false);
 }
 
 #define CLONE_THREAD 0x00010000
@@ -822,7 +1309,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent,
 static __always_inline void task_renamed(struct task_struct *task,
 					 const char *comm)
 {
-	struct task_state *state = bpf_task_storage_get(&task_states, task, 0, 0);
+	struct task_state *state = state_of(task, false);
 	struct proc_stats *stats;
 	__u32 slot;
 
@@ -854,14 +1341,57 @@ int BPF_PROG(sched_process_exec, struct task_struct *task)
 	return 0;
 }
 
+/*
+ * --cgroup: a thread that faulted before it joined (or after it left) the
+ * cgroup is traced or not by its next fault. Only the moved task's: a
+ * whole process's move is reported with its leader alone.
+ */
+static __always_inline void decide_again(struct task_struct *task)
+{
+	struct task_state *state = state_of(task, false);
+
+	if (state && !state->entry_ns)
+		state->filter = FILTER_UNKNOWN;
+}
+
+/*
+ * A traced process moved to another cgroup of the grouped hierarchy: its
+ * slot is done (userspace reads it a last time and recycles it, as after
+ * an exit), and its next fault takes a new slot, which records the new
+ * cgroup. Fires once per move, with the leader when a whole process moves
+ * (cgroup.procs), else with the one thread (cgroup.threads, v1's tasks).
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(cgroup_attach_task, struct cgroup *dst, const char *path,
+	     struct task_struct *task, bool threadgroup)
+{
+	__u32 tgid = task->tgid, *slot;
+	struct proc_stats *stats;
+
+	if (filter_cgroup_id)
+		decide_again(task);
+	if (!grouped_hierarchy(dst))
+		return 0;
+	slot = bpf_map_lookup_elem(&slot_by_tgid, &tgid);
+	stats = slot ? bpf_map_lookup_elem(&proc_stats, slot) : NULL;
+	if (!stats || *slot == OVERFLOW_SLOT ||
+	    stats->cgroup_id == BPF_CORE_READ(dst, kn, id))
+		return 0;
+	stats->moved = 1;
+	bpf_map_delete_elem(&slot_by_tgid, &tgid);
+	return 0;
+}
+
 /* The last thread out tells userspace the slot can be read and recycled. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *task)
 {
-	__u32 tgid = task->tgid;
+	__u32 tgid = task->tgid, tid = task->pid;
 	struct proc_exit_event *event;
 	__u32 *slot;
 
+	if (!task_storage)	/* every thread's exit frees its entry */
+		bpf_map_delete_elem(&task_states, &tid);
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	if (filter_by_tgid)
@@ -908,7 +1438,7 @@ int dump_threads(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
-	state = bpf_task_storage_get(&task_states, task, 0, 0);
+	state = state_of(task, false);
 	if (!state || state->filter != FILTER_TRACED)
 		return 0;
 	out.tid = task->pid;

@@ -14,8 +14,13 @@
 /* Order matters: minor classes, then major, then invalid, then the rest. */
 enum fault_class {
 	FAULT_ANON_ZERO,	/* first touch of anonymous memory */
+	FAULT_ANON_THP,		/* first touch, mapped with a huge page */
 	FAULT_COW,		/* write to a present read-only private page */
 	FAULT_FILE_CACHED,	/* file page already in the page cache */
+	FAULT_SWAP_CACHE,	/* anonymous page found in the swap cache */
+	FAULT_NUMA_HINT,	/* NUMA balancing's hinting fault */
+	FAULT_UFFD,		/* resolved by a userfaultfd handler; the
+				 * kernel may count it major (uffd_major) */
 	FAULT_FILE_READ,	/* file page read from storage */
 	FAULT_SWAP_IN,		/* anonymous page read back from swap */
 	FAULT_SEGV_MAPERR,	/* no mapping at the address */
@@ -27,6 +32,27 @@ enum fault_class {
 
 #define FAULT_FIRST_MAJOR	FAULT_FILE_READ
 #define FAULT_FIRST_INVALID	FAULT_SEGV_MAPERR
+
+/*
+ * Where a fault's time went. The waits are timed in the kernel while the
+ * fault is in flight, each interval charged to one cause only; the rest
+ * of its latency (CAUSE_CPU, the kernel's own work) is what the waits
+ * leave, so a fault's causes add up to its latency.
+ */
+enum fault_cause {
+	CAUSE_IO,		/* asleep in I/O: a read from a file or swap */
+	CAUSE_DIRECT_RECLAIM,	/* freeing memory for its allocation */
+	CAUSE_MEMCG_RECLAIM,	/* its memory cgroup at its limit */
+	CAUSE_COMPACTION,	/* assembling a huge page */
+	CAUSE_MMAP_LOCK,	/* the address-space lock, held by another */
+	CAUSE_WRITEBACK,	/* a page under writeback, or dirty throttling */
+	CAUSE_RUNQUEUE,		/* preempted, waiting for a CPU */
+	CAUSE_SLEEP,		/* asleep for anything else: a userfaultfd
+				 * handler's reply, another lock */
+	NR_WAIT_CAUSES,
+	CAUSE_CPU = NR_WAIT_CAUSES,
+	NR_FAULT_CAUSES,
+};
 
 /*
  * Log-linear latency histogram: values below 2^HIST_SUB_BITS get a bucket
@@ -99,11 +125,21 @@ struct proc_stats {
 	__u64 cgroup_id;
 	char comm[COMM_LEN];
 	__u32 threaded;		/* 1: more than one thread may write */
-	__u32 pad;
+	__u32 moved;		/* 1: the process moved to another cgroup, and
+				 * faults on in a new slot: this one is done */
 	__u64 latency_sum_ns[NR_FAULT_CLASSES];
 	__u64 untimed[NR_FAULT_CLASSES];	/* faults seen without entry */
 	__u64 hist[NR_FAULT_CLASSES][HIST_BUCKETS];
+	/* Touched only by the faults they count. */
+	__u64 thp_fallbacks;	/* a huge page was wanted, a small one mapped */
+	__u64 uffd_major;	/* FAULT_UFFD faults the kernel counted major */
+	__u64 cause_ns[NR_FAULT_CLASSES][NR_WAIT_CAUSES];
+	__u64 cause_faults[NR_FAULT_CLASSES][NR_WAIT_CAUSES];	/* that waited */
 };
+
+/* Before Linux 5.11: the threads whose state the kernel keeps at once
+ * (preallocated: about 5 MiB). */
+#define MAX_HASHED_THREADS	16384
 
 /* Processes -p and -- CMD trace at once, with their children. */
 #define MAX_TRACED_TGIDS	8192
@@ -120,6 +156,12 @@ enum diag_counter {
 	DIAG_NO_ENTRY,		/* outcomes without an entry (get_user_pages) */
 	DIAG_UNTRACED_CHILDREN,	/* children of traced processes left untraced:
 				 * traced_tgids was full */
+	DIAG_THREADS_UNTRACKED,	/* before Linux 5.11: threads the thread
+				 * table had no room for; their faults are
+				 * in no count */
+	DIAG_OUTCOMES_MISSED,	/* filled by userspace: runs the kernel
+				 * skipped of an outcome program (its
+				 * recursion_misses), one a fault each */
 	NR_DIAG_COUNTERS,
 	NR_LOST_KINDS = DIAG_LOST_STACK + 1,
 };
@@ -130,6 +172,7 @@ enum event_type {
 	EVENT_FAULT,		/* --min-latency, --where: one completed fault */
 	EVENT_FAULT_STACK,	/* --stacks: a fault with its user stack */
 	EVENT_FAULT_BATCH,	/* --min-latency, --where: a CPU's minor faults */
+	EVENT_FAULT_WAITS,	/* --min-latency, --where: a fault that waited */
 };
 
 /* How every ring buffer event begins: the reader tells them apart by it. */
@@ -174,6 +217,12 @@ struct cpu_batch {
 	__u32 claimants;	/* programs on this CPU claiming the batch */
 	__u32 pad;
 	struct fault_batch batch;
+};
+
+/* A streamed fault that waited, with its waits (ns, saturating). */
+struct fault_waits_record {
+	struct fault_record fault;	/* its header says EVENT_FAULT_WAITS */
+	__u32 wait_ns[NR_WAIT_CAUSES];
 };
 
 #define MAX_STACK_FRAMES 32

@@ -8,8 +8,12 @@
 
 static const char *const class_names[NR_FAULT_CLASSES] = {
 	[FAULT_ANON_ZERO] = "anon_zero",
+	[FAULT_ANON_THP] = "anon_thp",
 	[FAULT_COW] = "cow",
 	[FAULT_FILE_CACHED] = "file_cached",
+	[FAULT_SWAP_CACHE] = "swap_cache",
+	[FAULT_NUMA_HINT] = "numa_hint",
+	[FAULT_UFFD] = "uffd",
 	[FAULT_FILE_READ] = "file_read",
 	[FAULT_SWAP_IN] = "swap_in",
 	[FAULT_SEGV_MAPERR] = "segv_maperr",
@@ -23,6 +27,23 @@ const char *fault_class_name(enum fault_class fault_class)
 	if ((unsigned)fault_class >= NR_FAULT_CLASSES)
 		return "unknown";
 	return class_names[fault_class];
+}
+
+const char *fault_cause_name(enum fault_cause cause)
+{
+	static const char *const names[NR_FAULT_CAUSES] = {
+		[CAUSE_IO] = "io",
+		[CAUSE_DIRECT_RECLAIM] = "direct_reclaim",
+		[CAUSE_MEMCG_RECLAIM] = "memcg_reclaim",
+		[CAUSE_COMPACTION] = "compaction",
+		[CAUSE_MMAP_LOCK] = "mmap_lock",
+		[CAUSE_WRITEBACK] = "writeback",
+		[CAUSE_RUNQUEUE] = "runqueue",
+		[CAUSE_SLEEP] = "sleep",
+		[CAUSE_CPU] = "cpu",
+	};
+
+	return (unsigned)cause < NR_FAULT_CAUSES ? names[cause] : "unknown";
 }
 
 const char *class_kind_name(enum class_kind kind)
@@ -156,8 +177,49 @@ static void copy_stats(struct fault_stats *to, const struct proc_stats *from)
 	memcpy(to->latency_sum_ns, from->latency_sum_ns,
 	       sizeof(to->latency_sum_ns));
 	memcpy(to->hist, from->hist, sizeof(to->hist));
-	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
 		to->count[c] = slot_class_count(from->untimed[c], to->hist[c]);
+		for (int cause = 0; cause < NR_WAIT_CAUSES; cause++) {
+			to->cause_ns[c][cause] = from->cause_ns[c][cause];
+			to->cause_faults[c][cause] = from->cause_faults[c][cause];
+		}
+	}
+	to->thp_fallbacks = from->thp_fallbacks;
+	to->uffd_major = from->uffd_major;
+	stats_settle_cpu(to);
+}
+
+__u64 stats_wait_ns(const struct fault_stats *stats, int fault_class)
+{
+	__u64 sum = 0;
+
+	for (int cause = 0; cause < NR_WAIT_CAUSES; cause++)
+		sum += stats->cause_ns[fault_class][cause];
+	return sum;
+}
+
+/*
+ * Read while faults land, a class's waits may run ahead of its sum (a
+ * fault's waits are added before its latency): they are cut to the sum,
+ * so that the causes always add up to it, and the next read is whole.
+ */
+void stats_settle_cpu(struct fault_stats *stats)
+{
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		__u64 left = stats->latency_sum_ns[c], timed = 0;
+
+		for (int cause = 0; cause < NR_WAIT_CAUSES; cause++) {
+			__u64 *ns = &stats->cause_ns[c][cause];
+
+			if (*ns > left)
+				*ns = left;
+			left -= *ns;
+		}
+		for (unsigned b = 0; b < HIST_BUCKETS; b++)
+			timed += stats->hist[c][b];
+		stats->cause_ns[c][CAUSE_CPU] = left;
+		stats->cause_faults[c][CAUSE_CPU] = timed;
+	}
 }
 
 int aggregate_update_slot(struct aggregate *agg, __u32 slot,
@@ -185,23 +247,30 @@ int aggregate_update_slot(struct aggregate *agg, __u32 slot,
 	return 0;
 }
 
-/* The record that gathers exited processes named @comm. */
+/*
+ * The record that gathers exited processes named @comm in cgroup
+ * @cgroup_id; past MAX_FOLDED_COMMS of them, the rest's (no cgroup).
+ */
 static struct process_record *folded_record(struct aggregate *agg,
-					    const char *comm)
+					    const char *comm, __u64 cgroup_id)
 {
 	struct process_record *record;
 
-	if (agg->nr_folded >= MAX_FOLDED_COMMS)
+	if (agg->nr_folded >= MAX_FOLDED_COMMS) {
 		comm = FOLDED_REST_COMM;
+		cgroup_id = 0;
+	}
 	for (size_t i = 0; i < agg->nr_records; i++) {
 		record = agg->records[i];
-		if (record->folded && !strcmp(record->comm, comm))
+		if (record->folded && record->cgroup_id == cgroup_id &&
+		    !strcmp(record->comm, comm))
 			return record;
 	}
 	record = aggregate_add_record(agg);
 	if (!record)
 		return NULL;
 	snprintf(record->comm, COMM_LEN, "%s", comm);
+	record->cgroup_id = cgroup_id;
 	record->exited = true;
 	record->shown_final = true;	/* never a row of the periodic table */
 	agg->nr_folded++;
@@ -216,7 +285,7 @@ static int fold_oldest_exited(struct aggregate *agg)
 	for (size_t i = 0; i < agg->nr_records; i++) {
 		struct process_record *record = agg->records[i];
 
-		if (record->exited && !record->folded &&
+		if ((record->exited || record->moved) && !record->folded &&
 		    (!oldest || record->exit_seq < oldest->exit_seq)) {
 			oldest = record;
 			at = i;
@@ -224,7 +293,7 @@ static int fold_oldest_exited(struct aggregate *agg)
 	}
 	if (!oldest)
 		return 0;
-	into = folded_record(agg, oldest->comm);
+	into = folded_record(agg, oldest->comm, oldest->cgroup_id);
 	if (!into)
 		return -ENOMEM;
 	stats_add(&into->stats, &oldest->stats);
@@ -238,6 +307,15 @@ static int fold_oldest_exited(struct aggregate *agg)
 	return 0;
 }
 
+/* @record's counts are final: kept, then folded in the order they closed. */
+static int close_record(struct aggregate *agg, struct process_record *record)
+{
+	record->exit_seq = ++agg->exits;
+	if (++agg->nr_exited_kept <= MAX_EXITED_KEPT)
+		return 0;
+	return fold_oldest_exited(agg);
+}
+
 int aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited)
 {
 	struct process_record *record;
@@ -249,10 +327,19 @@ int aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited)
 	if (!exited)
 		return 0;
 	record->exited = true;
-	record->exit_seq = ++agg->exits;
-	if (++agg->nr_exited_kept <= MAX_EXITED_KEPT)
+	return close_record(agg, record);
+}
+
+int aggregate_release_moved(struct aggregate *agg, __u32 slot)
+{
+	struct process_record *record;
+
+	if (slot >= MAX_PROC_SLOTS || !agg->by_slot[slot])
 		return 0;
-	return fold_oldest_exited(agg);
+	record = agg->by_slot[slot];
+	agg->by_slot[slot] = NULL;
+	record->moved = true;
+	return close_record(agg, record);
 }
 
 void aggregate_add_invalid(struct aggregate *agg, const struct invalid_fault *fault)
@@ -293,9 +380,16 @@ struct process_record *aggregate_find(const struct aggregate *agg, __u32 tgid)
 	return NULL;
 }
 
+/* As rusage counts them: the uffd faults it calls major move there. */
 __u64 stats_kind_count(const struct fault_stats *stats, enum class_kind shown)
 {
-	return class_counts_of_kind(stats->count, shown);
+	__u64 count = class_counts_of_kind(stats->count, shown);
+
+	if (shown == KIND_MINOR)
+		return count - (stats->uffd_major < count ? stats->uffd_major : count);
+	if (shown == KIND_MAJOR)
+		return count + stats->uffd_major;
+	return count;
 }
 
 void stats_kind_hist(const struct fault_stats *stats, enum class_kind shown,
@@ -330,7 +424,13 @@ void stats_add(struct fault_stats *total, const struct fault_stats *stats)
 		total->count[c] += stats->count[c];
 		total->latency_sum_ns[c] += stats->latency_sum_ns[c];
 		hist_add(total->hist[c], stats->hist[c]);
+		for (int cause = 0; cause < NR_FAULT_CAUSES; cause++) {
+			total->cause_ns[c][cause] += stats->cause_ns[c][cause];
+			total->cause_faults[c][cause] += stats->cause_faults[c][cause];
+		}
 	}
+	total->thp_fallbacks += stats->thp_fallbacks;
+	total->uffd_major += stats->uffd_major;
 }
 
 void aggregate_totals(const struct aggregate *agg, struct fault_stats *total)
@@ -353,7 +453,7 @@ int aggregate_mark_shown(struct aggregate *agg)
 				return -ENOMEM;
 		}
 		*record->shown = record->stats;
-		record->shown_final = record->exited;
+		record->shown_final = record->exited || record->moved;
 	}
 	return 0;
 }

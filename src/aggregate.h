@@ -13,8 +13,9 @@
 #define MAX_INVALID_KEPT 256
 /*
  * Memory stays bounded however many processes come and go: past this many
- * exited processes, the one that exited first is folded into a record per
- * command name (at most MAX_FOLDED_COMMS of them, then one for the rest).
+ * exited processes (and records closed by a move to another cgroup), the
+ * one that closed first is folded into a record per command name and
+ * cgroup (at most MAX_FOLDED_COMMS of them, then one for the rest).
  */
 #define MAX_EXITED_KEPT 512
 #define MAX_FOLDED_COMMS 256
@@ -42,6 +43,16 @@ struct fault_stats {
 	__u64 count[NR_FAULT_CLASSES];
 	__u64 latency_sum_ns[NR_FAULT_CLASSES];
 	__u64 hist[NR_FAULT_CLASSES][HIST_BUCKETS];
+	/*
+	 * Where each class's latency went: a class's causes add up to its
+	 * latency sum, CAUSE_CPU taking what the waits leave. faults: how
+	 * many of the class's timed faults spent time on the cause (for
+	 * CAUSE_CPU, all of them).
+	 */
+	__u64 cause_ns[NR_FAULT_CLASSES][NR_FAULT_CAUSES];
+	__u64 cause_faults[NR_FAULT_CLASSES][NR_FAULT_CAUSES];
+	__u64 thp_fallbacks;
+	__u64 uffd_major;	/* uffd faults in rusage's majflt, not minflt */
 };
 
 struct process_record {
@@ -51,14 +62,19 @@ struct process_record {
 	__u64 cgroup_id;
 	char comm[COMM_LEN];
 	bool exited;
-	__u64 exit_seq;			/* order of exit, for folding */
+	/* The process moved to another cgroup: these are its counts from
+	 * before, final; a newer record (same tgid) has those after. */
+	bool moved;
+	__u64 exit_seq;			/* order of exit or move, for folding */
 	__u64 folded;			/* >0: this many exited processes */
 	struct fault_stats stats;	/* since pfwatch started */
 	struct fault_stats *shown;	/* as of the last table, for rates */
 	bool shown_final;		/* exited, and shown since */
 	bool has_rusage;		/* pfwatch -- CMD: the kernel's view */
-	__u64 rusage_minflt;
+	__u64 rusage_minflt;		/* the command's and its orphans' */
 	__u64 rusage_majflt;
+	__u64 rusage_orphans;		/* orphans reaped by pfwatch, in it */
+	bool rusage_orphans_running;	/* some were still running: not in it */
 };
 
 struct aggregate {
@@ -83,6 +99,8 @@ enum class_kind { KIND_MINOR, KIND_MAJOR, KIND_INVALID, KIND_ERROR };
 
 struct where_table;
 struct stack_table;
+struct cgroup_table;
+struct cgroup_names;
 
 /* serve --expose-cmdline: a process's command line, for its info series. */
 #define CMDLINE_PROCESSES 20
@@ -109,11 +127,25 @@ struct run_info {
 	__u64 streamed_faults;		/* fault records received, any latency */
 	const struct where_table *where;	/* --where, else NULL */
 	const struct stack_table *stacks;	/* --stacks, else NULL */
+	const struct timeline *timeline;	/* runs that write a file, else NULL */
 	const struct process_cmdline *cmdlines;	/* --expose-cmdline, else NULL */
 	size_t nr_cmdlines;
+	/* Blind spots of this backend and kernel (loader.c's blind_spots()):
+	 * bits 1u << fault_class and 1u << fault_cause. */
+	unsigned unseparated_classes;
+	unsigned unmeasured_causes;
+	const struct cgroup_table *cgroups;	/* for the hints, or NULL */
+	/* The paths of the cgroup ids records carry, or NULL. */
+	const struct cgroup_names *cgroup_names;
 };
 
 const char *fault_class_name(enum fault_class fault_class);
+/* "io", "direct_reclaim", ... "cpu"; "unknown" past NR_FAULT_CAUSES. */
+const char *fault_cause_name(enum fault_cause cause);
+/* A class's time on its waits, CAUSE_CPU left out. */
+__u64 stats_wait_ns(const struct fault_stats *stats, int fault_class);
+/* Give CAUSE_CPU what the waits leave of each class's latency. */
+void stats_settle_cpu(struct fault_stats *stats);
 /* Events the ring buffer had no room for, all kinds together. */
 __u64 run_lost_events(const struct run_info *run);
 /* A DIAG_LOST_* counter's name in the files: "exits", "fault_records"... */
@@ -143,6 +175,8 @@ int aggregate_update_slot(struct aggregate *agg, __u32 slot,
  * may fold the oldest exited record away; -ENOMEM on failure.
  */
 int aggregate_release_slot(struct aggregate *agg, __u32 slot, bool exited);
+/* The same for a slot closed by its process's move to another cgroup. */
+int aggregate_release_moved(struct aggregate *agg, __u32 slot);
 /* A new, zeroed record that no slot points to; NULL when out of memory. */
 struct process_record *aggregate_add_record(struct aggregate *agg);
 /* Drops (and frees) every record @keep says no to. */

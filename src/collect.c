@@ -22,7 +22,8 @@ static bool listed(const struct exited_slot *list, size_t nr, __u32 slot)
 	return false;
 }
 
-static void remember_exit(struct collector *collector, __u32 slot, __u32 tgid)
+static void remember_exit(struct collector *collector, __u32 slot, __u32 tgid,
+			  bool moved)
 {
 	if (slot == OVERFLOW_SLOT || slot >= MAX_PROC_SLOTS ||
 	    collector->nr_exited == MAX_PROC_SLOTS ||
@@ -30,6 +31,7 @@ static void remember_exit(struct collector *collector, __u32 slot, __u32 tgid)
 	    listed(collector->draining, collector->nr_draining, slot))
 		return;
 	collector->exited[collector->nr_exited].slot = slot;
+	collector->exited[collector->nr_exited].moved = moved;
 	collector->exited[collector->nr_exited++].tgid = tgid;
 }
 
@@ -124,24 +126,31 @@ static const char *comm_of(struct collector *collector, __u32 tgid)
 }
 
 /* --min-latency: every fault to the sink, placed while the process lives. */
-static void stream_fault(struct collector *collector, const struct fault_record *record)
+static void stream_fault(struct collector *collector, const struct fault_record *record,
+			 const __u32 *wait_ns)
 {
-	char mapping[PATH_MAX + 24], function[128];
+	char mapping[PATH_MAX + 24], function[128], source[128];
 	struct streamed_fault fault = {
-		.record = record, .mapping = mapping, .function = function,
+		.record = record, .wait_ns = wait_ns, .mapping = mapping,
+		.function = function, .source = source,
 	};
 
 	where_describe(&collector->maps, &collector->symbols, record, mapping,
-		       sizeof(mapping), function, sizeof(function));
+		       sizeof(mapping), function, sizeof(function), source,
+		       sizeof(source));
+	if (!source[0])
+		snprintf(source, sizeof(source), "-");
 	fault.comm = comm_of(collector, record->tgid);
 	collector->sink.on_fault(&fault, collector->sink.context);
 }
 
-static void handle_fault(struct collector *collector, const struct fault_record *record)
+/* @wait_ns: the fault's waits, NULL if it had none. */
+static void handle_fault(struct collector *collector, const struct fault_record *record,
+			 const __u32 *wait_ns)
 {
 	collector->streamed++;
 	if (collector->sink.on_fault && record->latency_ns >= collector->sink.min_latency_ns)
-		stream_fault(collector, record);
+		stream_fault(collector, record, wait_ns);
 	if (collector->where)
 		where_add(collector->where, &collector->maps, &collector->symbols,
 			  record, comm_of(collector, record->tgid));
@@ -162,9 +171,14 @@ int collector_handle_event(void *ctx, void *data, size_t size)
 				sizeof(batch->records[0]);
 
 		for (size_t i = 0; i < batch->count && i < fits; i++)
-			handle_fault(collector, &batch->records[i]);
+			handle_fault(collector, &batch->records[i], NULL);
 	} else if (header->type == EVENT_FAULT && size >= sizeof(struct fault_record)) {
-		handle_fault(collector, data);
+		handle_fault(collector, data, NULL);
+	} else if (header->type == EVENT_FAULT_WAITS &&
+		   size >= sizeof(struct fault_waits_record)) {
+		const struct fault_waits_record *record = data;
+
+		handle_fault(collector, &record->fault, record->wait_ns);
 	} else if (header->type == EVENT_FAULT_STACK &&
 		   size >= sizeof(struct fault_stack_record)) {
 		const struct fault_stack_record *record = data;
@@ -174,13 +188,13 @@ int collector_handle_event(void *ctx, void *data, size_t size)
 				   record, comm_of(collector, record->fault.tgid));
 		/* When every fault is streamed, this one came only this way. */
 		if (collector->sink.on_fault || collector->where)
-			handle_fault(collector, &record->fault);
+			handle_fault(collector, &record->fault, NULL);
 	} else if (header->type == EVENT_PROC_EXIT && size >= sizeof(struct proc_exit_event)) {
 		const struct proc_exit_event *exit_event = data;
 
 		/* Its maps stay until the slot is recycled: faults it took on
 		 * other CPUs may still be in their batches. */
-		remember_exit(collector, exit_event->slot, exit_event->tgid);
+		remember_exit(collector, exit_event->slot, exit_event->tgid, false);
 	} else if (header->type == EVENT_INVALID_FAULT &&
 		   size >= sizeof(struct fault_event)) {
 		record_invalid(collector, data);
@@ -195,7 +209,8 @@ int collector_init(struct collector *collector, struct tracer *tracer,
 	collector->tracer = tracer;
 	collector->agg = agg;
 	maps_cache_init(&collector->maps);
-	symbolizer_init(&collector->symbols);
+	if (symbolizer_init(&collector->symbols, NULL))
+		return -ENOMEM;
 	if (!tracer)
 		return 0;
 	collector->ring = ring_buffer__new(tracer_events_fd(tracer),
@@ -209,12 +224,68 @@ void collector_free(struct collector *collector)
 	collector->ring = NULL;
 	maps_cache_free(&collector->maps);
 	symbolizer_free(&collector->symbols);
+	cgroup_names_free(&collector->cgroup_names);
 }
 
 /* At most this often, streamed faults are placed in freshly read maps. */
 #define MAPS_REFRESH_NS 50000000ULL
 /* While wakeups keep coming, partial batches are flushed this often. */
 #define BATCH_FLUSH_NS 20000000ULL
+
+/* At most this often, the slots are looked at for memory-cgroup reclaim
+ * and for cgroups not yet named. */
+#define CGROUP_CHECK_NS 100000000ULL
+
+static bool reclaimed_in_cgroup(const struct proc_stats *stats)
+{
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (stats->cause_ns[c][CAUSE_MEMCG_RECLAIM])
+			return true;
+	return false;
+}
+
+/*
+ * The memcg_reclaim hint names the cgroup and its limit: read them while
+ * the process lives, once, when its faults first reclaimed there.
+ */
+static void note_cgroups(struct collector *collector)
+{
+	struct cgroup_table *table = &collector->cgroups;
+	const struct proc_stats *slots = collector->tracer->slots;
+
+	for (__u32 slot = OVERFLOW_SLOT + 1; slot < MAX_PROC_SLOTS; slot++) {
+		__u32 tgid = slots[slot].tgid;
+
+		if (table->nr == MAX_CGROUPS_KEPT)
+			return;
+		if (!tgid || cgroup_table_find(table, tgid) ||
+		    !reclaimed_in_cgroup(&slots[slot]))
+			continue;
+		if (!cgroup_memory_read(CGROUP_ROOT, (pid_t)tgid, &table->entries[table->nr]))
+			table->nr++;
+	}
+}
+
+/*
+ * New slots' cgroups are named between reads of the slots too: a
+ * short-lived container's cgroup may be gone by the next one.
+ */
+static int name_cgroups(struct collector *collector)
+{
+	const struct proc_stats *slots = collector->tracer->slots;
+
+	for (__u32 slot = OVERFLOW_SLOT + 1; slot < MAX_PROC_SLOTS; slot++) {
+		int err;
+
+		if (!slots[slot].tgid)
+			continue;
+		err = cgroup_names_learn(&collector->cgroup_names, collector->cgroup_hierarchy,
+					 slots[slot].cgroup_id);
+		if (err)
+			return err;
+	}
+	return 0;
+}
 
 /* Every event so far, with the faults still waiting in their CPU's batch. */
 static int drain(struct collector *collector)
@@ -237,6 +308,13 @@ int collector_poll(struct collector *collector, int timeout_ms)
 	if (now_ns - collector->maps_read_ns >= MAPS_REFRESH_NS) {
 		maps_cache_new_generation(&collector->maps);
 		collector->maps_read_ns = now_ns;
+	}
+	if (now_ns - collector->cgroups_read_ns >= CGROUP_CHECK_NS) {
+		note_cgroups(collector);
+		collector->cgroups_read_ns = now_ns;
+		err = name_cgroups(collector);
+		if (err)
+			return err;
 	}
 	err = ring_buffer__poll(collector->ring, timeout_ms);
 
@@ -276,8 +354,10 @@ static int recycle_drained(struct collector *collector)
 		const struct exited_slot *gone = &collector->draining[i];
 		int err;
 
-		maps_cache_forget(&collector->maps, (pid_t)gone->tgid);
-		err = aggregate_release_slot(collector->agg, gone->slot, true);
+		if (!gone->moved)
+			maps_cache_forget(&collector->maps, (pid_t)gone->tgid);
+		err = gone->moved ? aggregate_release_moved(collector->agg, gone->slot)
+				  : aggregate_release_slot(collector->agg, gone->slot, true);
 		if (!err)
 			err = tracer_recycle_slot(collector->tracer, gone->slot,
 						  gone->tgid);
@@ -299,6 +379,19 @@ static bool slot_empty(const struct proc_stats *stats)
 	return true;
 }
 
+/* A new record names its cgroup at once: it may not exist for long. */
+static int update_slot(struct collector *collector, __u32 slot,
+		       const struct proc_stats *stats)
+{
+	const struct process_record *before = collector->agg->by_slot[slot];
+	int err = aggregate_update_slot(collector->agg, slot, stats);
+
+	if (err || slot == OVERFLOW_SLOT || collector->agg->by_slot[slot] == before)
+		return err;
+	return cgroup_names_learn(&collector->cgroup_names, collector->cgroup_hierarchy,
+				  stats->cgroup_id);
+}
+
 int collector_sync(struct collector *collector)
 {
 	struct proc_stats *slots = collector->tracer->slots;
@@ -313,13 +406,21 @@ int collector_sync(struct collector *collector)
 
 		if (slot == OVERFLOW_SLOT ? slot_empty(stats) : !stats->tgid)
 			continue;
-		err = aggregate_update_slot(collector->agg, slot, stats);
+		err = update_slot(collector, slot, stats);
 		if (err)
 			return err;
-		if (slot != OVERFLOW_SLOT && slot_orphaned(stats))
-			remember_exit(collector, slot, stats->tgid);
+		/* A moved process's old slot is done, like an exited one's. */
+		if (slot != OVERFLOW_SLOT && (stats->moved || slot_orphaned(stats)))
+			remember_exit(collector, slot, stats->tgid, stats->moved);
 	}
 	return recycle_drained(collector);
+}
+
+int collector_sync_last(struct collector *collector)
+{
+	int err = collector_sync(collector);
+
+	return err ? err : recycle_drained(collector);
 }
 
 static int by_tid(const void *a, const void *b)

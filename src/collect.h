@@ -7,16 +7,21 @@
 #define PFWATCH_COLLECT_H
 
 #include "aggregate.h"
+#include "cgroup_names.h"
 #include "loader.h"
+#include "proc_cgroup.h"
 #include "proc_maps.h"
 #include "symbols.h"
 
 /* A streamed fault, placed: what a --min-latency line shows. */
 struct streamed_fault {
 	const struct fault_record *record;
+	const __u32 *wait_ns;	/* [NR_WAIT_CAUSES]: what it waited on, or
+				 * NULL: it did not wait */
 	const char *comm;
 	const char *mapping;	/* where_describe()'s: "[heap]", "/lib/x.so+0x1000" */
 	const char *function;	/* "?" without a symbol */
+	const char *source;	/* "file.c:123", "-" without a line */
 };
 
 /* Where streamed faults go (--min-latency); nowhere while on_fault is NULL. */
@@ -38,6 +43,7 @@ struct collector {
 	struct exited_slot {
 		__u32 slot;
 		__u32 tgid;
+		bool moved;	/* to another cgroup: the process goes on */
 	} exited[MAX_PROC_SLOTS], draining[MAX_PROC_SLOTS];
 	size_t nr_exited;
 	size_t nr_draining;
@@ -49,6 +55,12 @@ struct collector {
 	struct where_table *where;	/* --where: faults placed, else NULL */
 	struct stack_table *stacks;	/* --stacks: folded stacks, else NULL */
 	__u64 streamed;		/* fault records received */
+	struct cgroup_table cgroups;	/* of processes that reclaimed in theirs */
+	__u64 cgroups_read_ns;	/* when the slots were last looked at for it */
+	/* Where the records' cgroup ids are named, each while it exists;
+	 * NULL: no cgroup hierarchy is mounted. */
+	const struct cgroup_hierarchy *cgroup_hierarchy;
+	struct cgroup_names cgroup_names;
 	__u32 last_tgid;	/* comm_of()'s memory */
 	char last_comm[COMM_LEN];
 };
@@ -64,7 +76,7 @@ void collector_free(struct collector *collector);
 int collector_poll(struct collector *collector, int timeout_ms);
 /*
  * One ring buffer record: a process exit, an invalid fault, a streamed
- * fault (alone, with its stack, or a CPU's batch of them). Records too
+ * fault (alone, with its waits or its stack, or a CPU's batch). Records too
  * short for their type are ignored. Always 0 (the ring buffer goes on).
  */
 int collector_handle_event(void *ctx, void *data, size_t size);
@@ -72,6 +84,12 @@ int collector_handle_event(void *ctx, void *data, size_t size);
 int collector_fd(const struct collector *collector);
 /* Reads every slot into the aggregate and recycles exited ones. */
 int collector_sync(struct collector *collector);
+/*
+ * The last read: processes that exited or moved to another cgroup since
+ * the one before are closed now rather than a read later, so that the
+ * summary and files say so.
+ */
+int collector_sync_last(struct collector *collector);
 /*
  * Every live traced thread's counts, sorted by TID, in a malloc'd array
  * the caller frees; -errno on failure (-ENOTSUP: not loaded).

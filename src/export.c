@@ -1,5 +1,6 @@
 /* Export files: format by name or extension, optional gzip, atomic write. */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,16 +8,18 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "export.h"
+#include "export_html.h"
 #include "export_json.h"
 
 static const char *const format_names[] = {
 	[FORMAT_AUTO] = "auto", [FORMAT_JSON] = "json", [FORMAT_CSV] = "csv",
-	[FORMAT_PROM] = "prom", [FORMAT_FOLDED] = "folded",
+	[FORMAT_PROM] = "prom", [FORMAT_FOLDED] = "folded", [FORMAT_PPROF] = "pprof",
+	[FORMAT_HTML] = "html",
 };
 
 enum export_format export_format_named(const char *name)
 {
-	for (int f = FORMAT_JSON; f <= FORMAT_FOLDED; f++)
+	for (int f = FORMAT_JSON; f <= FORMAT_HTML; f++)
 		if (!strcmp(name, format_names[f]))
 			return (enum export_format)f;
 	return FORMAT_AUTO;
@@ -42,6 +45,8 @@ struct export_target export_target_for(const char *path, enum export_format form
 	} extensions[] = {
 		{ ".json", FORMAT_JSON }, { ".csv", FORMAT_CSV },
 		{ ".prom", FORMAT_PROM }, { ".folded", FORMAT_FOLDED },
+		{ ".pb", FORMAT_PPROF },
+		{ ".html", FORMAT_HTML },
 	};
 	struct export_target target = { .path = path, .format = format };
 	size_t len = strlen(path);
@@ -55,6 +60,8 @@ struct export_target export_target_for(const char *path, enum export_format form
 			target.format = extensions[i].format;
 	if (target.format == FORMAT_AUTO)
 		target.format = FORMAT_JSON;
+	if (target.format == FORMAT_PPROF)
+		target.gzip = true;
 	return target;
 }
 
@@ -65,6 +72,8 @@ static int write_format(FILE *out, const struct export_target *target,
 	case FORMAT_CSV: return export_csv(out, agg, run);
 	case FORMAT_PROM: return export_prom(out, agg, run, false);
 	case FORMAT_FOLDED: return export_folded(out, agg, run);
+	case FORMAT_PPROF: return export_pprof(out, agg, run);
+	case FORMAT_HTML: return export_html(out, agg, run, run->timeline);
 	default: return export_json(out, agg, run);
 	}
 }
@@ -149,6 +158,9 @@ int export_file(const struct export_target *target, const struct aggregate *agg,
 	}
 	free(bytes);
 	free(temp);
+	/* The document was built in memory, megabytes for a busy host: its
+	 * pages go back at once, or each rewrite keeps the largest so far. */
+	malloc_trim(0);
 	return 0;
 fail:
 	fprintf(stderr, "pfwatch: cannot write %s: %s\n", target->path,

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include "aggregate.h"
 
-enum export_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_CSV, FORMAT_PROM, FORMAT_FOLDED };
+enum export_format {
+	FORMAT_AUTO, FORMAT_JSON, FORMAT_CSV, FORMAT_PROM, FORMAT_FOLDED, FORMAT_PPROF,
+	FORMAT_HTML,
+};
 
 struct export_target {
 	const char *path;
@@ -17,13 +20,14 @@ struct export_target {
 	bool gzip;			/* the path ends in .gz */
 };
 
-/* "json", "csv", "prom", "folded" to a format; FORMAT_AUTO if unknown. */
+/* "json", "csv", "prom", "folded", "pprof", "html" to a format; FORMAT_AUTO if unknown. */
 enum export_format export_format_named(const char *name);
 const char *export_format_name(enum export_format format);
 /*
  * The target for @path: @format, or else the one its extension names
- * (.json, .csv, .prom, .folded, each optionally followed by .gz); JSON
- * for any other extension.
+ * (.json, .csv, .prom, .folded, .pb, .html, each optionally followed by
+ * .gz); JSON for any other extension. pprof is always compressed, as
+ * pprof's own profiles are.
  */
 struct export_target export_target_for(const char *path, enum export_format format);
 
@@ -37,5 +41,7 @@ int export_csv(FILE *out, const struct aggregate *agg, const struct run_info *ru
 int export_prom(FILE *out, const struct aggregate *agg, const struct run_info *run,
 		bool openmetrics);
 int export_folded(FILE *out, const struct aggregate *agg, const struct run_info *run);
+/* profile.proto: from the stacks, else from --where's code; -1 without. */
+int export_pprof(FILE *out, const struct aggregate *agg, const struct run_info *run);
 
 #endif

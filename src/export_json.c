@@ -1,10 +1,14 @@
 /* JSON export: the complete aggregate, one object per process. */
 #include <stdlib.h>
 #include <string.h>
+#include "cgroup_groups.h"
 #include "export_json.h"
+#include "hints.h"
 #include "hist.h"
 #include "json_writer.h"
 #include "stacks.h"
+#include "stats_json.h"
+#include "timeline.h"
 #include "where.h"
 
 static void write_time(struct json_writer *w, const char *key,
@@ -74,37 +78,38 @@ static void write_diagnostics(struct json_writer *w, const struct run_info *run,
 	json_field_u64(w, "unresolved_faults", run->diag[DIAG_UNRESOLVED]);
 	json_field_u64(w, "faults_without_entry", run->diag[DIAG_NO_ENTRY]);
 	json_field_u64(w, "untraced_children", run->diag[DIAG_UNTRACED_CHILDREN]);
+	json_field_u64(w, "untracked_threads", run->diag[DIAG_THREADS_UNTRACKED]);
+	json_field_u64(w, "outcomes_missed", run->diag[DIAG_OUTCOMES_MISSED]);
 	json_field_u64(w, "streamed_faults", run->streamed_faults);
 	json_field_u64(w, "invalid_faults_listed", agg->nr_invalid);
 	json_field_u64(w, "invalid_faults_seen", agg->invalid_events);
 	json_end_object(w);
 }
 
-static void write_latency(struct json_writer *w, const __u64 *hist, __u64 sum_ns)
+/*
+ * Where each class's time went: only classes with timed faults, only
+ * causes that some fault of the class waited on ("cpu": all of them).
+ */
+static void write_causes(struct json_writer *w, const struct fault_stats *stats)
 {
-	struct latency_summary lat;
-
-	hist_summarize(hist, sum_ns, &lat);
+	json_key(w, "causes");
 	json_begin_object(w);
-	json_field_u64(w, "count", lat.count);
-	json_field_u64(w, "sum", lat.sum_ns);
-	json_field_u64(w, "p50", lat.p50);
-	json_field_u64(w, "p90", lat.p90);
-	json_field_u64(w, "p99", lat.p99);
-	json_field_u64(w, "p999", lat.p999);
-	json_field_u64(w, "max", lat.max);
-	/* Sparse: [smallest value of the bucket, count] for non-empty ones. */
-	json_key(w, "buckets");
-	json_begin_array(w);
-	for (__u32 b = 0; b < HIST_BUCKETS; b++) {
-		if (!hist[b])
+	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
+		if (!stats->cause_faults[c][CAUSE_CPU])
 			continue;
-		json_begin_array(w);
-		json_u64(w, hist_bucket_low(b));
-		json_u64(w, hist[b]);
-		json_end_array(w);
+		json_key(w, fault_class_name(c));
+		json_begin_object(w);
+		for (int cause = 0; cause < NR_FAULT_CAUSES; cause++) {
+			if (!stats->cause_faults[c][cause])
+				continue;
+			json_key(w, fault_cause_name(cause));
+			json_begin_object(w);
+			json_field_u64(w, "faults", stats->cause_faults[c][cause]);
+			json_field_u64(w, "ns", stats->cause_ns[c][cause]);
+			json_end_object(w);
+		}
+		json_end_object(w);
 	}
-	json_end_array(w);
 	json_end_object(w);
 }
 
@@ -123,9 +128,12 @@ static void write_stats(struct json_writer *w, const struct fault_stats *stats)
 	json_begin_object(w);
 	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
 		json_key(w, fault_class_name(c));
-		write_latency(w, stats->hist[c], stats->latency_sum_ns[c]);
+		json_write_latency(w, stats->hist[c], stats->latency_sum_ns[c]);
 	}
 	json_end_object(w);
+	write_causes(w, stats);
+	json_field_u64(w, "thp_fallbacks", stats->thp_fallbacks);
+	json_field_u64(w, "uffd_major", stats->uffd_major);
 }
 
 static void write_process(struct json_writer *w, const struct process_record *p)
@@ -139,6 +147,10 @@ static void write_process(struct json_writer *w, const struct process_record *p)
 	json_field_u64(w, "cgroup_id", p->cgroup_id);
 	json_key(w, "exited");
 	json_bool(w, p->exited);
+	if (p->moved) {
+		json_key(w, "moved");
+		json_bool(w, true);
+	}
 	if (p->folded)
 		json_field_u64(w, "folded_processes", p->folded);
 	write_stats(w, &p->stats);
@@ -147,9 +159,41 @@ static void write_process(struct json_writer *w, const struct process_record *p)
 		json_begin_object(w);
 		json_field_u64(w, "minflt", p->rusage_minflt);
 		json_field_u64(w, "majflt", p->rusage_majflt);
+		if (p->rusage_orphans)
+			json_field_u64(w, "orphans", p->rusage_orphans);
+		if (p->rusage_orphans_running) {
+			json_key(w, "orphans_running");
+			json_bool(w, true);
+		}
 		json_end_object(w);
 	}
 	json_end_object(w);
+}
+
+/* The processes' counts summed per cgroup they faulted in. */
+static int write_cgroups(struct json_writer *w, const struct aggregate *agg,
+			 const struct run_info *run)
+{
+	struct cgroup_groups groups;
+
+	if (cgroup_groups_build(agg, run->cgroup_names, &groups))
+		return -1;
+	json_key(w, "cgroups");
+	json_begin_array(w);
+	for (size_t i = 0; i < groups.nr; i++) {
+		const struct cgroup_group *group = &groups.groups[i];
+
+		json_begin_object(w);
+		json_field_u64(w, "id", group->id);
+		json_field_string(w, "path", cgroup_group_path(group));
+		json_field_string(w, "name", cgroup_group_name(group));
+		json_field_u64(w, "processes", group->processes);
+		write_stats(w, &group->stats);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	cgroup_groups_free(&groups);
+	return 0;
 }
 
 static void write_mapping(struct json_writer *w, const struct invalid_fault *f)
@@ -302,6 +346,7 @@ static void write_where(struct json_writer *w, const struct where_table *where)
 		json_begin_object(w);
 		json_field_string(w, "binary", c->binary);
 		json_field_string(w, "function", c->symbol);
+		json_field_string(w, "source", c->source);
 		json_field_string(w, "build_id", c->build_id);
 		write_kinds(w, c->count[0], c->count[1], c->count[2]);
 		json_end_object(w);
@@ -337,6 +382,42 @@ static void write_stacks(struct json_writer *w, const struct stack_table *stacks
 	free(order);
 }
 
+/* What the figures point at, and what this backend and kernel cannot see. */
+static void write_hints_and_blind_spots(struct json_writer *w,
+					const struct aggregate *agg,
+					const struct run_info *run)
+{
+	struct hint hints[MAX_HINTS];
+	size_t n = hints_find(agg, run, hints);
+
+	json_key(w, "hints");
+	json_begin_array(w);
+	for (size_t i = 0; i < n; i++) {
+		json_begin_object(w);
+		json_field_string(w, "kind", hint_kind_name(hints[i].kind));
+		json_field_u64(w, "pid", hints[i].pid);
+		json_field_string(w, "comm", hints[i].comm);
+		json_field_string(w, "text", hints[i].text);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_key(w, "run");
+	json_begin_object(w);
+	json_key(w, "unseparated_classes");
+	json_begin_array(w);
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (run->unseparated_classes & (1u << c))
+			json_string(w, fault_class_name(c));
+	json_end_array(w);
+	json_key(w, "unmeasured_causes");
+	json_begin_array(w);
+	for (int cause = 0; cause < NR_FAULT_CAUSES; cause++)
+		if (run->unmeasured_causes & (1u << cause))
+			json_string(w, fault_cause_name(cause));
+	json_end_array(w);
+	json_end_object(w);
+}
+
 int export_json(FILE *out, const struct aggregate *agg,
 		const struct run_info *run)
 {
@@ -359,6 +440,10 @@ int export_json(FILE *out, const struct aggregate *agg,
 	for (size_t i = 0; i < agg->nr_records; i++)
 		write_process(&w, agg->records[i]);
 	json_end_array(&w);
+	if (write_cgroups(&w, agg, run)) {
+		free(total);
+		return -1;
+	}
 	json_key(&w, "invalid_faults");
 	json_begin_array(&w);
 	for (size_t i = 0; i < agg->nr_invalid; i++)
@@ -368,6 +453,11 @@ int export_json(FILE *out, const struct aggregate *agg,
 		write_where(&w, run->where);
 	if (run->stacks)
 		write_stacks(&w, run->stacks);
+	if (run->timeline) {
+		json_key(&w, "timeline");
+		timeline_write_json(&w, run->timeline);
+	}
+	write_hints_and_blind_spots(&w, agg, run);
 	json_end_object(&w);
 	free(total);
 	if (fputc('\n', out) == EOF)

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "cgroup_groups.h"
 #include "export_json.h"
+#include "hist.h"
 #include "import_json.h"
 
 struct reader {
@@ -157,7 +159,95 @@ static int read_buckets(struct reader *r, const json_t *buckets, const char *whe
 	return 0;
 }
 
-/* "classes" and "latency_ns" of a process. */
+static int cause_named(const char *name)
+{
+	for (int cause = 0; cause < NR_FAULT_CAUSES; cause++)
+		if (!strcmp(name, fault_cause_name(cause)))
+			return cause;
+	return -1;
+}
+
+/* One cause of a class: {"faults": N, "ns": N}, some fault having waited. */
+static int read_cause(struct reader *r, const json_t *object, const char *where,
+		      __u64 *faults, __u64 *ns)
+{
+	if (!json_is_object(object))
+		return fail(r, where, "expected an object");
+	if (read_count_field(r, object, "faults", where, true, faults) ||
+	    read_count_field(r, object, "ns", where, true, ns) ||
+	    add_to_sum(r, where, *faults) || add_to_sum(r, where, *ns))
+		return -1;
+	return *faults ? 0 : fail(r, where, "no fault waited on it, so it is never written");
+}
+
+/*
+ * A class's causes, after its latency: they add up to its latency sum,
+ * and "cpu" counts every timed fault of the class.
+ */
+static int read_class_causes(struct reader *r, json_t *causes, const char *where,
+			     struct fault_stats *stats, int c)
+{
+	__u64 sum = 0, timed = hist_count(stats->hist[c]);
+	const char *name;
+	json_t *value;
+
+	if (!json_is_object(causes))
+		return fail(r, where, "expected an object");
+	if (!timed)
+		return fail(r, where, "causes of a class without a timed fault");
+	json_object_foreach(causes, name, value) {
+		int cause = cause_named(name);
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s.%s", where, name);
+		if (cause < 0)
+			return fail(r, path, "not a cause of fault time");
+		if (read_cause(r, value, path, &stats->cause_faults[c][cause],
+			       &stats->cause_ns[c][cause]))
+			return -1;
+		if (stats->cause_ns[c][cause] > stats->latency_sum_ns[c] - sum)
+			return fail(r, where, "causes add up to more than the latency sum (%llu ns)",
+				    (unsigned long long)stats->latency_sum_ns[c]);
+		sum += stats->cause_ns[c][cause];
+	}
+	if (sum != stats->latency_sum_ns[c])
+		return fail(r, where, "causes add up to %llu ns, but the latency sum is %llu ns",
+			    (unsigned long long)sum,
+			    (unsigned long long)stats->latency_sum_ns[c]);
+	if (stats->cause_faults[c][CAUSE_CPU] != timed)
+		return fail(r, where, "cpu counts %llu faults, but the class has %llu timed faults",
+			    (unsigned long long)stats->cause_faults[c][CAUSE_CPU],
+			    (unsigned long long)timed);
+	return 0;
+}
+
+/* "causes" (absent from files of a pfwatch that did not split time). */
+static int read_causes(struct reader *r, const json_t *object, const char *where,
+		       struct fault_stats *stats)
+{
+	json_t *causes = json_object_get(object, "causes"), *value;
+	const char *name;
+	char path[160];
+
+	if (!causes)
+		return 0;
+	snprintf(path, sizeof(path), "%s.causes", where);
+	if (!json_is_object(causes))
+		return fail(r, path, "expected an object");
+	json_object_foreach(causes, name, value) {
+		int c = class_named(name);
+		char class_path[200];
+
+		snprintf(class_path, sizeof(class_path), "%s.%s", path, name);
+		if (c < 0)
+			return fail(r, class_path, "not a fault class");
+		if (read_class_causes(r, value, class_path, stats, c))
+			return -1;
+	}
+	return 0;
+}
+
+/* "classes", "latency_ns", "causes" and the counts beside them. */
 static int read_stats(struct reader *r, const json_t *object, const char *where,
 		      struct fault_stats *stats)
 {
@@ -190,7 +280,12 @@ static int read_stats(struct reader *r, const json_t *object, const char *where,
 				 stats->hist[c]))
 			return -1;
 	}
-	return 0;
+	return read_causes(r, object, where, stats) ||
+	       read_count_field(r, object, "thp_fallbacks", where, false,
+				&stats->thp_fallbacks) ||
+	       add_to_sum(r, where, stats->thp_fallbacks) ||
+	       read_count_field(r, object, "uffd_major", where, false, &stats->uffd_major) ||
+	       add_to_sum(r, where, stats->uffd_major) ? -1 : 0;
 }
 
 static int read_process(struct reader *r, struct aggregate *agg,
@@ -213,6 +308,7 @@ static int read_process(struct reader *r, struct aggregate *agg,
 	if (read_small_count(r, object, "ns_pid", where, &record->ns_pid))
 		return -1;
 	record->exited = json_is_true(json_object_get(object, "exited"));
+	record->moved = json_is_true(json_object_get(object, "moved"));
 	if (read_string_field(r, object, "comm", where, true, record->comm, COMM_LEN) ||
 	    read_count_field(r, object, "cgroup_id", where, false, &record->cgroup_id) ||
 	    read_count_field(r, object, "folded_processes", where, false, &record->folded) ||
@@ -223,8 +319,11 @@ static int read_process(struct reader *r, struct aggregate *agg,
 	record->has_rusage = true;
 	if (!json_is_object(rusage))
 		return fail(r, where, "field \"rusage\" is not an object");
+	record->rusage_orphans_running = json_is_true(json_object_get(rusage, "orphans_running"));
 	return read_count_field(r, rusage, "minflt", where, true, &record->rusage_minflt) ||
-	       read_count_field(r, rusage, "majflt", where, true, &record->rusage_majflt) ? -1 : 0;
+	       read_count_field(r, rusage, "majflt", where, true, &record->rusage_majflt) ||
+	       read_count_field(r, rusage, "orphans", where, false,
+				&record->rusage_orphans) ? -1 : 0;
 }
 
 /* "0x7f12..." as written for addresses. */
@@ -316,6 +415,94 @@ static int read_array(struct reader *r, struct aggregate *agg, const json_t *roo
 			return -1;
 	}
 	return 0;
+}
+
+/* A cgroup's counts are its processes' (by cgroup_id), summed. */
+static int check_cgroup(struct reader *r, const struct cgroup_groups *groups,
+			__u64 id, const struct fault_stats *stats, __u64 processes,
+			const char *where)
+{
+	const struct cgroup_group *group = NULL;
+
+	for (size_t i = 0; i < groups->nr && !group; i++)
+		if (groups->groups[i].id == id)
+			group = &groups->groups[i];
+	if (!group)
+		return fail(r, where, "no process has cgroup_id %llu", (unsigned long long)id);
+	if (group->processes != processes)
+		return fail(r, where, "%llu processes, but %llu have its cgroup_id",
+			    (unsigned long long)processes, (unsigned long long)group->processes);
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (group->stats.count[c] != stats->count[c] ||
+		    group->stats.latency_sum_ns[c] != stats->latency_sum_ns[c])
+			return fail(r, where, "%s: %llu faults in %llu ns, its processes' %llu in %llu",
+				    fault_class_name(c), (unsigned long long)stats->count[c],
+				    (unsigned long long)stats->latency_sum_ns[c],
+				    (unsigned long long)group->stats.count[c],
+				    (unsigned long long)group->stats.latency_sum_ns[c]);
+	return 0;
+}
+
+static int read_cgroup(struct reader *r, struct imported_run *in,
+		       const struct cgroup_groups *groups, const json_t *object,
+		       const char *where)
+{
+	struct fault_stats *stats;
+	char path[CGROUP_PATH_LEN];
+	__u64 id, processes;
+	int err;
+
+	if (!json_is_object(object))
+		return fail(r, where, "expected an object");
+	if (read_count_field(r, object, "id", where, true, &id) ||
+	    read_count_field(r, object, "processes", where, true, &processes) ||
+	    read_string_field(r, object, "path", where, true, path, sizeof(path)))
+		return -1;
+	if (cgroup_names_find(&in->cgroup_names, id))
+		return fail(r, where, "cgroup %llu is listed twice", (unsigned long long)id);
+	stats = calloc(1, sizeof(*stats));
+	if (!stats)
+		return fail(r, where, "out of memory");
+	/* Its counts are the processes' again: not added to the file's sum. */
+	err = read_stats(&(struct reader){ .error = r->error, .error_size = r->error_size },
+			 object, where, stats) ||
+	      check_cgroup(r, groups, id, stats, processes, where);
+	free(stats);
+	if (err)
+		return -1;
+	/* The path of a cgroup gone before it was read is not a name. */
+	if (strcmp(path, CGROUP_UNKNOWN_PATH) && cgroup_names_add(&in->cgroup_names, id, path))
+		return fail(r, where, "out of memory");
+	return 0;
+}
+
+/* "cgroups": absent in files from before it. */
+static int read_cgroups(struct reader *r, struct imported_run *in, const json_t *root)
+{
+	const json_t *array = json_object_get(root, "cgroups"), *item;
+	struct cgroup_groups groups;
+	size_t i;
+	int err = 0;
+
+	in->run.cgroup_names = &in->cgroup_names;
+	if (!array)
+		return 0;
+	if (!json_is_array(array))
+		return fail(r, "cgroups", "expected an array");
+	if (cgroup_groups_build(&in->agg, NULL, &groups))
+		return fail(r, "cgroups", "out of memory");
+	json_array_foreach(array, i, item) {
+		char where[48];
+
+		snprintf(where, sizeof(where), "cgroups[%zu]", i);
+		err = read_cgroup(r, in, &groups, item, where);
+		if (err)
+			break;
+	}
+	if (!err && i != groups.nr)
+		err = fail(r, "cgroups", "%zu listed, but the processes are in %zu", i, groups.nr);
+	cgroup_groups_free(&groups);
+	return err;
 }
 
 static int read_command(struct reader *r, struct imported_run *in,
@@ -457,6 +644,10 @@ static int read_diagnostics(struct reader *r, struct imported_run *in,
 				&d[DIAG_NO_ENTRY]) ||
 	       read_count_field(r, diag, "untraced_children", "diagnostics", false,
 				&d[DIAG_UNTRACED_CHILDREN]) ||
+	       read_count_field(r, diag, "untracked_threads", "diagnostics", false,
+				&d[DIAG_THREADS_UNTRACKED]) ||
+	       read_count_field(r, diag, "outcomes_missed", "diagnostics", false,
+				&d[DIAG_OUTCOMES_MISSED]) ||
 	       read_count_field(r, diag, "streamed_faults", "diagnostics", false,
 				&in->run.streamed_faults) ||
 	       read_count_field(r, diag, "invalid_faults_seen", "diagnostics", false,
@@ -591,6 +782,7 @@ static int read_where_code(struct reader *r, void *table, const json_t *object,
 		return -1;
 	where->nr_code++;
 	return read_owned_string(r, object, "function", at, &c->symbol) ||
+	       read_owned_string(r, object, "source", at, &c->source) ||
 	       read_string_field(r, object, "build_id", at, false, c->build_id,
 				 sizeof(c->build_id)) ||
 	       read_count_field(r, object, "minor", at, false, &c->count[0]) ||
@@ -687,6 +879,41 @@ static int read_stacks(struct reader *r, struct imported_run *in, const json_t *
 	       read_list(r, object, "folded", read_stack, stacks) ? -1 : 0;
 }
 
+/* Its intervals add up to the processes' counts and histograms exactly. */
+static int check_timeline(struct reader *r, struct imported_run *in)
+{
+	struct fault_stats *sums = calloc(2, sizeof(*sums));
+	int err = 0;
+
+	if (!sums)
+		return fail(r, "timeline", "out of memory");
+	timeline_sum(&in->timeline, 0, in->timeline.nr_intervals, &sums[0]);
+	aggregate_totals(&in->agg, &sums[1]);
+	for (int c = 0; c < NR_FAULT_CLASSES && !err; c++) {
+		if (sums[0].count[c] != sums[1].count[c] ||
+		    memcmp(sums[0].hist[c], sums[1].hist[c], sizeof(sums[0].hist[c])))
+			err = fail(r, "timeline.intervals",
+				   "%s: the intervals hold %llu faults, the processes %llu",
+				   fault_class_name(c), (unsigned long long)sums[0].count[c],
+				   (unsigned long long)sums[1].count[c]);
+	}
+	free(sums);
+	return err;
+}
+
+/* "timeline", if the file has one (files from before it load without). */
+static int read_timeline(struct reader *r, struct imported_run *in, const json_t *root)
+{
+	const json_t *object = json_object_get(root, "timeline");
+
+	if (!object)
+		return 0;
+	if (timeline_read_json(&in->timeline, object, r->error, r->error_size))
+		return -1;
+	in->run.timeline = &in->timeline;
+	return check_timeline(r, in);
+}
+
 int import_json(struct imported_run *in, const char *data, size_t size,
 		char *error, size_t error_size)
 {
@@ -708,8 +935,10 @@ int import_json(struct imported_run *in, const char *data, size_t size,
 	err = !json_is_object(root) ? fail(&r, "top level", "not a JSON object")
 	      : read_header(&r, in, root) || read_diagnostics(&r, in, root, &seen) ||
 		read_array(&r, &in->agg, root, "processes", read_process) ||
+		read_cgroups(&r, in, root) ||
 		read_array(&r, &in->agg, root, "invalid_faults", read_invalid) ||
-		read_where(&r, in, root) || read_stacks(&r, in, root) ? -1 : 0;
+		read_where(&r, in, root) || read_stacks(&r, in, root) ||
+		read_timeline(&r, in, root) ? -1 : 0;
 	/* The file lists the first invalid faults and counts all of them. */
 	if (!err && seen > in->agg.invalid_events)
 		in->agg.invalid_events = seen;
@@ -804,10 +1033,15 @@ void import_free(struct imported_run *in)
 		where_free(&in->where);
 	if (in->run.stacks)
 		stacks_free(&in->stacks);
+	if (in->run.timeline)
+		timeline_free(&in->timeline);
 	in->run.where = NULL;
 	in->run.stacks = NULL;
+	in->run.timeline = NULL;
 	free(in->lost_per_cpu);
 	in->lost_per_cpu = NULL;
 	in->run.lost_per_cpu = NULL;
+	cgroup_names_free(&in->cgroup_names);
+	in->run.cgroup_names = NULL;
 	aggregate_free(&in->agg);
 }

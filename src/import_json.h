@@ -7,7 +7,9 @@
 
 #include <stddef.h>
 #include "aggregate.h"
+#include "cgroup_names.h"
 #include "stacks.h"
+#include "timeline.h"
 #include "where.h"
 
 /* Larger files are refused rather than parsed: memory stays bounded. */
@@ -25,7 +27,9 @@ struct imported_run {
 	char **command;			/* NULL-terminated, or NULL */
 	struct where_table where;	/* run.where points here if present */
 	struct stack_table stacks;	/* run.stacks points here if present */
+	struct timeline timeline;	/* run.timeline points here if present */
 	__u64 *lost_per_cpu;		/* run.lost_per_cpu points here if present */
+	struct cgroup_names cgroup_names;	/* run.cgroup_names points here */
 };
 
 /*

@@ -31,6 +31,30 @@ static int verbose_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, args);
 }
 
+/* The hooks that time a fault's waits, where this kernel has them. */
+static void select_wait_programs(struct pfwatch_bpf *skel,
+				 const struct kernel_features *features)
+{
+	bool compaction = features->compaction_tp;
+	bool contention = features->lock_contention_tp;
+
+	bpf_program__set_autoload(skel->progs.sched_switch, true);
+	bpf_program__set_autoload(skel->progs.direct_reclaim_begin, true);
+	bpf_program__set_autoload(skel->progs.direct_reclaim_end, true);
+	bpf_program__set_autoload(skel->progs.memcg_reclaim_begin, true);
+	bpf_program__set_autoload(skel->progs.memcg_reclaim_end, true);
+	bpf_program__set_autoload(skel->progs.compaction_begin, compaction);
+	bpf_program__set_autoload(skel->progs.compaction_end, compaction);
+	bpf_program__set_autoload(skel->progs.lock_contended, contention);
+	bpf_program__set_autoload(skel->progs.lock_acquired, contention);
+	bpf_program__set_autoload(skel->progs.balance_dirty_pages, true);
+	bpf_program__set_autoload(skel->progs.folio_wait_writeback,
+				  features->folio_writeback_tp);
+	bpf_program__set_autoload(skel->progs.wait_on_page_writeback,
+				  !features->folio_writeback_tp &&
+				  features->page_writeback_tp);
+}
+
 /* The programs one backend needs, besides the shared entry and lifecycle. */
 static void select_programs(struct pfwatch_bpf *skel, enum backend backend,
 			    const struct kernel_features *features)
@@ -45,13 +69,23 @@ static void select_programs(struct pfwatch_bpf *skel, enum backend backend,
 	bpf_program__set_autoload(skel->progs.page_fault_kernel, tp_btf);
 	bpf_program__set_autoload(skel->progs.page_fault_user_tp, !tp_btf);
 	bpf_program__set_autoload(skel->progs.page_fault_kernel_tp, !tp_btf);
-	bpf_program__set_autoload(skel->progs.signal_generate, true);
+	bpf_program__set_autoload(skel->progs.signal_generate, features->find_vma);
+	bpf_program__set_autoload(skel->progs.signal_generate_plain, !features->find_vma);
 	bpf_program__set_autoload(skel->progs.task_newtask, true);
 	bpf_program__set_autoload(skel->progs.sched_process_fork, true);
 	/* task_rename sees exec's renames too; without it, only those. */
 	bpf_program__set_autoload(skel->progs.task_rename, renames);
 	bpf_program__set_autoload(skel->progs.sched_process_exec, !renames);
 	bpf_program__set_autoload(skel->progs.sched_process_exit, true);
+	bpf_program__set_autoload(skel->progs.cgroup_attach_task, true);
+	/* Swap-cache hits show in the RSS counters, on every backend. */
+	bpf_program__set_autoload(skel->progs.rss_stat, true);
+	/* Every allocation passes it (about 16 ns a fault): only where a
+	 * fault can get a huge page. */
+	bpf_program__set_autoload(skel->progs.page_alloc, features->huge_pages);
+	skel->rodata->huge_order = features->huge_order;
+	skel->rodata->numa_balancing = features->numa_balancing;
+	select_wait_programs(skel, features);
 	switch (backend) {
 	case BACKEND_FEXIT:
 		bpf_program__set_autoload(skel->progs.handle_mm_fault_exit, true);
@@ -62,13 +96,33 @@ static void select_programs(struct pfwatch_bpf *skel, enum backend backend,
 		break;
 	default:
 		skel->rodata->perf_outcome = true;
-		bpf_program__set_autoload(skel->progs.perf_minor_fault, true);
-		bpf_program__set_autoload(skel->progs.perf_major_fault, true);
-		bpf_program__set_autoload(skel->progs.rss_stat, true);
+		bpf_program__set_autoload(skel->progs.perf_minor_fault, features->find_vma);
+		bpf_program__set_autoload(skel->progs.perf_major_fault, features->find_vma);
+		bpf_program__set_autoload(skel->progs.perf_minor_fault_plain,
+					  !features->find_vma);
+		bpf_program__set_autoload(skel->progs.perf_major_fault_plain,
+					  !features->find_vma);
 		bpf_program__set_autoload(skel->progs.filemap_fault,
 					  features->filemap_fault_tp);
 		break;
 	}
+}
+
+/* Before Linux 5.11: the threads' states in a bounded hash by thread id. */
+static int hash_thread_states(struct pfwatch_bpf *skel,
+			      const struct kernel_features *features)
+{
+	struct bpf_map *map = skel->maps.task_states;
+
+	if (features->task_storage)
+		return 0;
+	skel->rodata->task_storage = false;
+	/* Preallocated: perf_event programs may use no other kind there. */
+	if (bpf_map__set_type(map, BPF_MAP_TYPE_HASH) ||
+	    bpf_map__set_map_flags(map, 0) ||
+	    bpf_map__set_max_entries(map, MAX_HASHED_THREADS))
+		return -errno;
+	return 0;
 }
 
 static void set_filters(struct pfwatch_bpf *skel,
@@ -80,6 +134,7 @@ static void set_filters(struct pfwatch_bpf *skel,
 	rodata->launcher_tgid = config->follow_launcher ? (__u32)getpid() : 0;
 	rodata->filter_tid = (__u32)config->tid;
 	rodata->filter_cgroup_id = config->cgroup_id;
+	rodata->memcg_v1_ids = config->memcg_v1_ids;
 	rodata->filter_by_comm = config->comm && config->comm[0];
 	if (rodata->filter_by_comm)
 		strncpy((char *)rodata->filter_comm, config->comm, COMM_LEN - 1);
@@ -162,9 +217,12 @@ static int attach_perf_events(struct tracer *tracer)
 	static const __u64 configs[] = {
 		PERF_COUNT_SW_PAGE_FAULTS_MIN, PERF_COUNT_SW_PAGE_FAULTS_MAJ,
 	};
+	bool find_vma = bpf_program__autoload(tracer->skel->progs.perf_minor_fault);
 	struct bpf_program *progs[] = {
-		tracer->skel->progs.perf_minor_fault,
-		tracer->skel->progs.perf_major_fault,
+		find_vma ? tracer->skel->progs.perf_minor_fault
+			 : tracer->skel->progs.perf_minor_fault_plain,
+		find_vma ? tracer->skel->progs.perf_major_fault
+			 : tracer->skel->progs.perf_major_fault_plain,
 	};
 	int nr_cpus = libbpf_num_possible_cpus();
 
@@ -195,6 +253,7 @@ static int attach_perf_events(struct tracer *tracer)
 
 static void detach(struct tracer *tracer)
 {
+	kretprobe_detach(&tracer->outcome_probe, TRACEFS);
 	for (int i = 0; i < tracer->nr_perf_events; i++) {
 		bpf_link__destroy(tracer->perf_links[i]);
 		close(tracer->perf_fds[i]);
@@ -231,6 +290,31 @@ static int map_slots(struct tracer *tracer)
 	return 0;
 }
 
+/*
+ * The kprobe backend's return probe, with room for a fault asleep on every
+ * thread; where tracefs cannot make it, libbpf's, with the kernel's
+ * default number of instances (docs/backends.md).
+ */
+static int attach_return_probe(struct tracer *tracer, bool verbose)
+{
+	struct bpf_program *prog = tracer->skel->progs.handle_mm_fault_return;
+	struct bpf_link *link;
+	int err = ensure_tracefs()
+		? kretprobe_attach(&tracer->outcome_probe, TRACEFS, prog, "handle_mm_fault")
+		: -ENOENT;
+
+	if (!err)
+		return 0;
+	if (verbose)
+		fprintf(stderr, "pfwatch: cannot make the return probe in %s/kprobe_events (%s): using the kernel's default number of instances\n",
+			TRACEFS, strerror(-err));
+	link = bpf_program__attach(prog);
+	if (!link)
+		return -errno;
+	tracer->skel->links.handle_mm_fault_return = link;
+	return 0;
+}
+
 /* One backend, all the way; on failure says which step and why. */
 static int try_backend(struct tracer *tracer, enum backend backend,
 		       const struct tracer_config *config,
@@ -244,11 +328,16 @@ static int try_backend(struct tracer *tracer, enum backend backend,
 	if (!tracer->skel)
 		return -errno;
 	select_programs(tracer->skel, backend, features);
+	bpf_program__set_autoattach(tracer->skel->progs.handle_mm_fault_return, false);
 	/* Only the live view reads per-thread counts: others skip keeping them. */
 	bpf_program__set_autoload(tracer->skel->progs.dump_threads,
 				  config->thread_counts);
 	tracer->skel->rodata->count_threads = config->thread_counts;
 	set_filters(tracer->skel, config);
+	*step = "keep thread states in a hash";
+	err = hash_thread_states(tracer->skel, features);
+	if (err)
+		return err;
 	*step = "size the ring buffer";
 	err = configure_stream(tracer->skel, config);
 	if (err)
@@ -270,6 +359,10 @@ static int try_backend(struct tracer *tracer, enum backend backend,
 	err = pfwatch_bpf__attach(tracer->skel);
 	if (err)
 		return err;
+	if (backend == BACKEND_KPROBE) {
+		*step = "attach a return probe to handle_mm_fault";
+		err = attach_return_probe(tracer, config->verbose);
+	}
 	if (backend == BACKEND_PERF) {
 		*step = "open the perf page-fault events";
 		err = attach_perf_events(tracer);
@@ -287,17 +380,18 @@ const char *failure_hint(enum backend backend, int err)
 	return strerror(-err);
 }
 
-enum backend next_backend(enum backend requested, enum backend tried)
+enum backend next_backend(enum backend requested, enum backend tried,
+			  bool kprobe_first)
 {
 	if (requested != BACKEND_AUTO)
 		return tried == BACKEND_AUTO ? requested : BACKEND_AUTO;
 	switch (tried) {
 	case BACKEND_AUTO:
-		return BACKEND_FEXIT;
+		return kprobe_first ? BACKEND_KPROBE : BACKEND_FEXIT;
 	case BACKEND_FEXIT:
-		return BACKEND_KPROBE;
+		return kprobe_first ? BACKEND_PERF : BACKEND_KPROBE;
 	case BACKEND_KPROBE:
-		return BACKEND_PERF;
+		return kprobe_first ? BACKEND_FEXIT : BACKEND_PERF;
 	default:
 		return BACKEND_AUTO;
 	}
@@ -311,17 +405,47 @@ const char *backend_unsupported(enum backend backend,
 	return NULL;
 }
 
+void blind_spots(enum backend backend, const struct kernel_features *features,
+		 unsigned *unseparated_classes, unsigned *unmeasured_causes)
+{
+	unsigned classes = 0, causes = 0;
+
+	/* perf has no vma in hand: bpf_find_vma (5.17+) looks it up. */
+	if (backend == BACKEND_PERF && !features->find_vma)
+		classes |= 1u << FAULT_UFFD;
+	/* Read only when on at start: a hint fault made later is missed.
+	 * One node has no hint faults to miss. */
+	if (features->numa_nodes && !features->numa_balancing)
+		classes |= 1u << FAULT_NUMA_HINT;
+	if (!features->lock_contention_tp)
+		causes |= 1u << CAUSE_MMAP_LOCK;
+	if (!features->compaction_tp)
+		causes |= 1u << CAUSE_COMPACTION;
+	if (!features->folio_writeback_tp && !features->page_writeback_tp)
+		causes |= 1u << CAUSE_WRITEBACK;
+	*unseparated_classes = classes;
+	*unmeasured_causes = causes;
+}
+
 int tracer_start(struct tracer *tracer, const struct tracer_config *config,
 		 const struct kernel_features *features)
 {
-	enum backend backend = next_backend(config->backend, BACKEND_AUTO), next;
+	/* A preempted fexit program makes the trampoline skip the faults
+	 * after it on that CPU; kprobes run with preemption off. */
+	bool kprobe_first = features->preempts_kernel;
+	enum backend backend = next_backend(config->backend, BACKEND_AUTO, kprobe_first), next;
 	const char *step;
 	int err;
 
 	memset(tracer, 0, sizeof(*tracer));
 	libbpf_set_print(config->verbose ? verbose_print : silent_print);
+	if ((config->stack_every || config->stack_majors) && !features->task_storage) {
+		fprintf(stderr, "pfwatch: --stacks needs Linux 5.11 or later (a user stack of the current task's BTF); this kernel is %s\n",
+			features->release);
+		return -1;
+	}
 	for (; backend != BACKEND_AUTO; backend = next) {
-		next = next_backend(config->backend, backend);
+		next = next_backend(config->backend, backend, kprobe_first);
 		step = backend_unsupported(backend, features);
 		err = step ? -ENOENT
 			   : try_backend(tracer, backend, config, features, &step);
@@ -410,6 +534,31 @@ int tracer_flush_batches(struct tracer *tracer)
 	return 0;
 }
 
+/*
+ * A trampoline skips a program while another run of it on the same CPU
+ * is unfinished: a preempted fexit program (fully preemptible kernels)
+ * costs the faults that come by meanwhile their outcome. A return probe
+ * misses a return when no instance is free.
+ */
+static __u64 outcome_misses(const struct tracer *tracer)
+{
+	struct bpf_program *progs[] = {
+		tracer->skel->progs.handle_mm_fault_exit,
+		tracer->skel->progs.handle_mm_fault_return,
+	};
+	__u64 misses = 0;
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_prog_info info = {};
+		__u32 length = sizeof(info);
+		int fd = bpf_program__fd(progs[i]);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &length))
+			misses += info.recursion_misses;
+	}
+	return misses + kretprobe_missed(&tracer->outcome_probe, TRACEFS);
+}
+
 int tracer_read_diag(const struct tracer *tracer, __u64 diag[NR_DIAG_COUNTERS],
 		     __u64 *lost_per_cpu)
 {
@@ -437,5 +586,6 @@ int tracer_read_diag(const struct tracer *tracer, __u64 diag[NR_DIAG_COUNTERS],
 		}
 	}
 	free(values);
+	diag[DIAG_OUTCOMES_MISSED] = outcome_misses(tracer);
 	return err;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include "kretprobe.h"
 #include "pfwatch.h"
 #include "probe.h"
 
@@ -20,6 +21,8 @@ struct tracer_config {
 	unsigned stack_every;		/* --stacks N: 1 in N faults; 0: off */
 	bool stack_majors;		/* --stacks major */
 	bool thread_counts;		/* load the per-thread iterator */
+	bool memcg_v1_ids;		/* cgroup v2 is not mounted: record the v1
+					 * memory controller's cgroup ids */
 	bool verbose;
 };
 
@@ -33,17 +36,27 @@ struct tracer {
 	int *perf_fds;
 	struct bpf_link **perf_links;
 	void *batches;			/* each CPU's fault batch, as last read */
+	struct kretprobe outcome_probe;	/* kprobe backend, made in tracefs */
 };
 
 /*
  * The backend to try after @tried (BACKEND_AUTO: the first) when the user
- * asked for @requested: auto tries fexit, kprobe, then perf. BACKEND_AUTO
- * when none is left.
+ * asked for @requested: auto tries fexit, kprobe, then perf, or with
+ * @kprobe_first (a kernel that preempts kernel code) kprobe, fexit, perf.
+ * BACKEND_AUTO when none is left.
  */
-enum backend next_backend(enum backend requested, enum backend tried);
+enum backend next_backend(enum backend requested, enum backend tried,
+			  bool kprobe_first);
 /* The step @backend cannot take on this kernel, or NULL. */
 const char *backend_unsupported(enum backend backend,
 				const struct kernel_features *features);
+/*
+ * What @backend cannot see on this kernel: a bit (1u << fault_class) for
+ * each class whose faults it files under others, and (1u << fault_cause)
+ * for each cause whose time it counts as another (docs/backends.md).
+ */
+void blind_spots(enum backend backend, const struct kernel_features *features,
+		 unsigned *unseparated_classes, unsigned *unmeasured_causes);
 /* Why @backend failed with -errno @err, in words for its message. */
 const char *failure_hint(enum backend backend, int err);
 

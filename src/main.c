@@ -20,11 +20,14 @@
 
 enum exit_code { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
+/* At the end, debug files still on their way are waited for this long. */
+#define DEBUG_SETTLE_MS 5000
+
 /* --min-latency's sink: one line per fault on @out. */
 static void print_fault(const struct streamed_fault *fault, void *out)
 {
-	render_fault_record(out, fault->record, fault->comm, fault->mapping,
-			    fault->function);
+	render_fault_record(out, fault->record, fault->wait_ns, fault->comm,
+			    fault->mapping, fault->function, fault->source);
 }
 
 static void flush_faults(void *out)
@@ -48,14 +51,20 @@ static struct run_result run(struct session *s)
 
 static int finish(struct session *s)
 {
-	int err = collector_sync(&s->collector);
+	int err = collector_sync_last(&s->collector);
 
 	describe_progress(s);
 	if (err)
 		fprintf(stderr, "pfwatch: cannot read the final counters: %s\n",
 			strerror(-err));
+	if (s->run.where)
+		where_settle(&s->where, &s->collector.symbols, DEBUG_SETTLE_MS);
+	if (timeline_catch_up(s)) {
+		fputs("pfwatch: out of memory for the timeline's last interval\n", stderr);
+		s->run.timeline = NULL;	/* the file without it, rather than none */
+	}
 	render_summary(s->opts.command ? stderr : stdout, &s->agg, &s->run,
-		       s->opts.top);
+		       s->opts.top, s->opts.group);
 	if (s->run.where)
 		render_where(s->opts.command ? stderr : stdout, s->run.where, s->opts.top);
 	if (s->run.stacks)
@@ -65,9 +74,45 @@ static int finish(struct session *s)
 	return err ? -1 : 0;
 }
 
+/* PFWATCH_TIMELINE_MAX_INTERVALS: a lower bound, to see merges sooner. */
+static int timeline_bound(struct session *s)
+{
+	const char *text = getenv("PFWATCH_TIMELINE_MAX_INTERVALS");
+	char *end;
+	long bound;
+
+	s->timeline_max_intervals = TIMELINE_MAX_INTERVALS;
+	if (!text || !*text)
+		return 0;
+	errno = 0;
+	bound = strtol(text, &end, 10);
+	if (errno || *end || bound < 2 || bound > TIMELINE_MAX_INTERVALS) {
+		fprintf(stderr, "pfwatch: PFWATCH_TIMELINE_MAX_INTERVALS='%s' is not 2 to %d\n",
+			text, TIMELINE_MAX_INTERVALS);
+		return -1;
+	}
+	s->timeline_max_intervals = (size_t)bound;
+	return 0;
+}
+
+/* Which hierarchy the kernel side's cgroup ids come from. */
+static void find_cgroups(struct session *s, struct tracer_config *config)
+{
+	FILE *mountinfo = fopen("/proc/self/mountinfo", "re");
+
+	s->cgroups_mounted = mountinfo && !cgroup_hierarchy_find(mountinfo, &s->cgroups);
+	if (mountinfo)
+		fclose(mountinfo);
+	config->memcg_v1_ids = s->cgroups_mounted && !s->cgroups.v2;
+	if (s->opts.verbose)
+		fprintf(stderr, "pfwatch: cgroups named from %s (%s)\n",
+			s->cgroups_mounted ? s->cgroups.mount : "nowhere: none is mounted",
+			!s->cgroups_mounted ? "-" : s->cgroups.v2 ? "v2" : "v1 memory");
+}
+
 static int prepare(struct session *s, struct tracer_config *config)
 {
-	if (check_pids(&s->opts))
+	if (check_pids(&s->opts) || timeline_bound(s))
 		return -1;
 	if (s->opts.user &&
 	    privileges_find_user(s->opts.user, &s->user_uid, &s->user_gid))
@@ -87,6 +132,7 @@ static int prepare(struct session *s, struct tracer_config *config)
 	}
 	if (probe_kernel(&s->features))
 		return -1;
+	find_cgroups(s, config);
 	config->backend = s->opts.backend;
 	config->pids = s->opts.pids;
 	config->nr_pids = s->opts.nr_pids;
@@ -114,10 +160,16 @@ static void describe_run(struct session *s)
 	s->run.backend = backend_name(s->tracer.backend);
 	s->run.entry_hook = s->tracer.entry_hook;
 	snprintf(s->run.kernel, sizeof(s->run.kernel), "%s", s->features.release);
+	blind_spots(s->tracer.backend, &s->features, &s->run.unseparated_classes,
+		    &s->run.unmeasured_causes);
+	s->run.cgroups = &s->collector.cgroups;
+	s->collector.cgroup_hierarchy = s->cgroups_mounted ? &s->cgroups : NULL;
+	s->run.cgroup_names = &s->collector.cgroup_names;
 	s->run.command = s->opts.command;
 	clock_gettime(CLOCK_REALTIME, &s->run.start_time);
 	s->started = monotonic_s();
 	s->next_export = s->started + s->opts.export_interval_s;
+	s->next_sample = s->started + s->opts.timeline_interval_s;
 	/* Faults are placed through /proc/PID/maps: read them before the
 	 * process unmaps or exits. */
 	s->poll_period_s = s->opts.where || s->opts.stack_every || s->opts.stack_majors
@@ -139,8 +191,19 @@ static int open_tables(struct session *s)
 	if (s->opts.stack_every || s->opts.stack_majors) {
 		if (stacks_init(&s->stacks))
 			return -1;
+		/* pprof's locations have lines: its frames need them. */
+		s->stacks.source_lines = s->opts.source_lines || (s->opts.output_path &&
+			export_target_for(s->opts.output_path, s->opts.output_format).format
+			== FORMAT_PPROF);
 		s->collector.stacks = &s->stacks;
 		s->run.stacks = &s->stacks;
+	}
+	/* Every run that writes a file keeps its timeline. */
+	if (s->opts.output_path) {
+		if (timeline_init(&s->timeline, s->opts.timeline_interval_s,
+				  s->timeline_max_intervals))
+			return -1;
+		s->run.timeline = &s->timeline;
 	}
 	return 0;
 }
@@ -151,6 +214,7 @@ static void close_tables(struct session *s)
 		where_free(&s->where);
 	if (s->run.stacks)
 		stacks_free(&s->stacks);
+	timeline_free(&s->timeline);
 }
 
 int main(int argc, char **argv)
@@ -180,8 +244,10 @@ int main(int argc, char **argv)
 		tracer_stop(&s.tracer);
 		return EXIT_RUNTIME;
 	}
-	if (open_tables(&s)) {
-		fputs("pfwatch: out of memory for --where's or --stacks' tables\n", stderr);
+	if (s.opts.debug_dir && symbolizer_set_debug_dir(&s.collector.symbols, s.opts.debug_dir))
+		err = -ENOMEM;
+	if (err || open_tables(&s)) {
+		fputs("pfwatch: out of memory for --where's, --stacks' or the timeline's tables\n", stderr);
 		close_tables(&s);
 		collector_free(&s.collector);
 		tracer_stop(&s.tracer);

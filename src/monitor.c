@@ -21,7 +21,8 @@ static int print_table(struct session *s, double interval_s)
 
 	if (err)
 		return err;
-	render_interval(stdout, &s->agg, interval_s, s->opts.top);
+	render_interval(stdout, &s->agg, &s->run, interval_s, s->opts.top,
+			s->opts.group);
 	return aggregate_mark_shown(&s->agg);
 }
 
@@ -161,6 +162,8 @@ int monitor_terminal(struct session *s)
 		.backend = s->run.backend,
 		.kernel = s->run.kernel,
 		.where = s->run.where,
+		.cgroup_names = s->run.cgroup_names,
+		.group = s->opts.group,
 	};
 	struct live_screen *screen = live_open(&settings, &s->agg);
 

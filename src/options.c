@@ -10,10 +10,13 @@
 #include "aggregate.h"
 #include "export.h"
 #include "options.h"
+#include "timeline.h"
 
 enum long_only {
 	OPT_CGROUP = 256, OPT_BACKEND, OPT_MIN_LATENCY, OPT_NO_COLOR, OPT_FORMAT,
 	OPT_EXPORT_INTERVAL, OPT_LISTEN, OPT_STACKS, OPT_USER, OPT_EXPOSE_CMDLINE,
+	OPT_SOURCE_LINES, OPT_DEBUG_DIR, OPT_TIMELINE_INTERVAL, OPT_FROM, OPT_TO,
+	OPT_GROUP,
 };
 
 /* Every option of pfwatch, in --help's order, with --help's lines. */
@@ -44,15 +47,24 @@ static const struct option_spec trace_specs[] = {
 	  "stop after SEC seconds (default: until Ctrl-C)" },
 	{ "top", required_argument, 'n', "N",
 	  "rows in the plain-text table (default 10)" },
+	{ "group", required_argument, OPT_GROUP, "process|cgroup",
+	  "rows of the tables and the summary: one per\n"
+	  "process (default) or one per cgroup (container,\n"
+	  "service), with its short name and path" },
 	{ "output", required_argument, 'o', "FILE",
 	  "write the aggregate to FILE when pfwatch stops, in\n"
 	  "the format its extension names: .json (default),\n"
-	  ".csv, .prom (Prometheus text), .folded; .gz\n"
-	  "appended compresses it" },
+	  ".csv, .prom (Prometheus text), .folded, .pb.gz\n"
+	  "(pprof, from --stacks or --where), .html (a page\n"
+	  "with heatmaps); .gz appended compresses it" },
 	{ "format", required_argument, OPT_FORMAT, "FMT",
-	  "json, csv, prom or folded, whatever the extension" },
+	  "json, csv, prom, folded, pprof or html, whatever\n"
+	  "the extension" },
 	{ "export-interval", required_argument, OPT_EXPORT_INTERVAL, "SEC",
 	  "also rewrite FILE every SEC seconds (atomically)" },
+	{ "timeline-interval", required_argument, OPT_TIMELINE_INTERVAL, "SEC",
+	  "FILE's timeline: counts, histograms and top\n"
+	  "processes every SEC (default 1; 0.01 to 3600)" },
 	{ "min-latency", required_argument, OPT_MIN_LATENCY, "USEC",
 	  "print every fault that took USEC microseconds or\n"
 	  "more as it happens (0: every fault); the\n"
@@ -60,13 +72,21 @@ static const struct option_spec trace_specs[] = {
 	{ "where", no_argument, 'w', NULL,
 	  "also say where faults are: the mappings, files\n"
 	  "(offsets, sequential or random), pages and code\n"
-	  "(function, binary) that fault most; every fault\n"
-	  "then goes to pfwatch one by one (costlier)" },
+	  "(function, source line, binary) that fault most;\n"
+	  "every fault then goes to pfwatch one by one\n"
+	  "(costlier)" },
 	{ "stacks", required_argument, OPT_STACKS, "N|major",
 	  "take the user stack of 1 in N faults (per thread),\n"
 	  "or of every major and invalid one, and count them\n"
 	  "as folded stacks (-o FILE.folded for flame\n"
 	  "graphs); needs frame pointers in the code" },
+	{ "source-lines", no_argument, OPT_SOURCE_LINES, NULL,
+	  "stack frames with their source line where DWARF\n"
+	  "has one: function@file.c:123 (always in pprof)" },
+	{ "debug-dir", required_argument, OPT_DEBUG_DIR, "DIR",
+	  "separate debug files by build ID under\n"
+	  "DIR/.build-id (default /usr/lib/debug); with\n"
+	  "DEBUGINFOD_URLS set, servers are asked too" },
 	{ "verbose", no_argument, 'v', NULL, "say which backend and hooks are in use" },
 	{ .help = "" },
 	{ .help = "pfwatch serve: no view; Prometheus metrics over HTTP at /metrics" },
@@ -110,8 +130,12 @@ const struct option_table trace_options = {
 "  pfwatch -b -p 1234 -d 30       30 s of it as text, a table every second\n"
 "  pfwatch -C postgres -o pg.json all postgres processes, saved as JSON\n"
 "  pfwatch -i 5                   the whole system, every 5 seconds\n"
+"  pfwatch -b --group cgroup -d 10\n"
+"                                 10 s as text, a row per container or service\n"
 "  pfwatch serve                  metrics for Prometheus on 127.0.0.1:9479\n"
-"  pfwatch report a.json b.json   compare two saved runs\n",
+"  pfwatch report a.json b.json   compare two saved runs\n"
+"  pfwatch --stacks 1 -o a.pb.gz -- ./app\n"
+"                                 a pprof profile: go tool pprof -top a.pb.gz\n",
 };
 
 static const struct option_spec report_specs[] = {
@@ -122,6 +146,19 @@ static const struct option_spec report_specs[] = {
 	  "file_read, swap_in, segv_maperr, segv_accerr, sigbus,\n"
 	  "other_error) or kind (minor, major, invalid)" },
 	{ "top", required_argument, 'n', "N", "rows in the process tables (default 10)" },
+	{ "group", required_argument, OPT_GROUP, "process|cgroup",
+	  "the summary's table: one row per process\n"
+	  "(default) or per cgroup" },
+	{ "timeline", no_argument, 'T', NULL,
+	  "one line per interval of the file's timeline\n"
+	  "(folded to fit the screen unless --all)" },
+	{ "all", no_argument, 'a', NULL, "--timeline: every interval on its own line" },
+	{ "from", required_argument, OPT_FROM, "T",
+	  "only the intervals from T (seconds since the\n"
+	  "start, or a clock time HH:MM[:SS])" },
+	{ "to", required_argument, OPT_TO, "T", "... up to T (same forms)" },
+	{ "output", required_argument, 'o', "FILE.html",
+	  "write the run as one self-contained HTML page" },
 	{ "help", no_argument, 'h', NULL, "this text" },
 };
 
@@ -309,6 +346,18 @@ static bool parse_listen(const char *text, struct sockaddr_storage *out)
 	return inet_pton(AF_INET, host, &in->sin_addr) == 1;
 }
 
+/* --group's value; false when it names no grouping. */
+static bool parse_group(const char *name, enum row_group *out)
+{
+	if (!strcmp(name, "process"))
+		*out = GROUP_PROCESS;
+	else if (!strcmp(name, "cgroup"))
+		*out = GROUP_CGROUP;
+	else
+		return false;
+	return true;
+}
+
 static bool parse_backend(const char *name, enum backend *out)
 {
 	static const enum backend all[] = {
@@ -388,6 +437,12 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 		}
 		opts->output_path = arg;
 		return true;
+	case OPT_GROUP:
+		if (!parse_group(arg, &opts->group)) {
+			bad_option("--group: '%s' is not process or cgroup", arg);
+			return false;
+		}
+		return true;
 	case OPT_BACKEND:
 		if (!parse_backend(arg, &opts->backend)) {
 			bad_option("--backend: '%s' is not one of auto, fexit, kprobe, perf", arg);
@@ -404,7 +459,7 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 	case OPT_FORMAT:
 		opts->output_format = export_format_named(arg);
 		if (opts->output_format == FORMAT_AUTO) {
-			bad_option("--format: '%s' is not one of json, csv, prom, folded", arg);
+			bad_option("--format: '%s' is not one of json, csv, prom, folded, pprof, html", arg);
 			return false;
 		}
 		return true;
@@ -414,6 +469,14 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 			bad_option("--export-interval: '%s' is not an interval (0.1 to 86400 seconds)", arg);
 			return false;
 		}
+		return true;
+	case OPT_TIMELINE_INTERVAL:
+		if (!parse_decimal(arg, 3600, &opts->timeline_interval_s) ||
+		    opts->timeline_interval_s < 0.01) {
+			bad_option("--timeline-interval: '%s' is not an interval (0.01 to 3600 seconds)", arg);
+			return false;
+		}
+		opts->timeline_interval_given = true;
 		return true;
 	case OPT_LISTEN:
 		if (!opts->serve) {
@@ -459,6 +522,16 @@ static bool apply_option(struct options *opts, int opt, char *arg)
 		}
 		opts->user = arg;
 		return true;
+	case OPT_SOURCE_LINES:
+		opts->source_lines = true;
+		return true;
+	case OPT_DEBUG_DIR:
+		if (arg[0] != '/') {
+			bad_option("--debug-dir: '%s' is not an absolute path", arg);
+			return false;
+		}
+		opts->debug_dir = arg;
+		return true;
 	case 'v':
 		opts->verbose = true;
 		return true;
@@ -473,12 +546,22 @@ static bool check_combination(const struct options *opts)
 		bad_option("%s-p and -- COMMAND exclude each other", "");
 		return false;
 	}
-	if ((opts->output_format || opts->export_interval_s) && !opts->output_path) {
-		bad_option("%s--format and --export-interval need -o FILE", "");
+	if ((opts->output_format || opts->export_interval_s || opts->timeline_interval_given) &&
+	    !opts->output_path) {
+		bad_option("%s--format, --export-interval and --timeline-interval need -o FILE", "");
 		return false;
 	}
 	if (opts->serve && (opts->command || opts->min_latency_given)) {
 		bad_option("%spfwatch serve traces running processes: no -- COMMAND, no --min-latency", "");
+		return false;
+	}
+	if (opts->source_lines && !opts->stack_every && !opts->stack_majors) {
+		bad_option("%s--source-lines puts lines in stack frames: it needs --stacks", "");
+		return false;
+	}
+	if (opts->output_path && !opts->where && !opts->stack_every && !opts->stack_majors &&
+	    export_target_for(opts->output_path, opts->output_format).format == FORMAT_PPROF) {
+		bad_option("%sa pprof profile is made of --stacks samples or --where's code: give one", "");
 		return false;
 	}
 	if (opts->command && !opts->command[0]) {
@@ -496,6 +579,7 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 
 	memset(opts, 0, sizeof(*opts));
 	opts->interval_s = 1;
+	opts->timeline_interval_s = TIMELINE_INTERVAL_S;
 	opts->top = 10;
 	opterr = 0;	/* our own messages, in our own format */
 	optind = 0;	/* 0: glibc starts afresh, even after an earlier parse */
@@ -605,6 +689,27 @@ enum options_result report_options_parse(struct report_options *opts, int argc,
 			}
 			opts->top = (int)number;
 			break;
+		case OPT_GROUP:
+			if (!parse_group(optarg, &opts->group)) {
+				bad_report_option("--group: '%s' is not process or cgroup", optarg);
+				return OPTIONS_BAD;
+			}
+			break;
+		case 'T':
+			opts->timeline = true;
+			break;
+		case 'a':
+			opts->all = true;
+			break;
+		case OPT_FROM:
+			opts->from = optarg;
+			break;
+		case OPT_TO:
+			opts->to = optarg;
+			break;
+		case 'o':
+			opts->output_path = optarg;
+			break;
 		default:
 			bad_report_option(optopt ? "option -%s is unknown or lacks its value"
 					  : "option %s is unknown or lacks its value",
@@ -619,5 +724,22 @@ enum options_result report_options_parse(struct report_options *opts, int argc,
 	}
 	opts->files[0] = argv[optind];
 	opts->files[1] = opts->nr_files == 2 ? argv[optind + 1] : NULL;
+	if ((opts->timeline || opts->output_path) &&
+	    (opts->nr_files == 2 || opts->from || opts->to)) {
+		bad_report_option("%s--timeline and -o show one whole file: no FILE2, --from or --to", "");
+		return OPTIONS_BAD;
+	}
+	/* Only the summary has cgroups: the timeline keeps processes. */
+	if (opts->group == GROUP_CGROUP && (opts->timeline || opts->output_path ||
+					    opts->nr_files == 2 || opts->from || opts->to)) {
+		bad_report_option("%s--group cgroup groups the summary of one file: no --timeline, -o, FILE2, --from or --to", "");
+		return OPTIONS_BAD;
+	}
+	/* The timeline is kept for the traced set, not per process or class. */
+	if ((opts->timeline || opts->output_path || opts->from || opts->to) &&
+	    (opts->has_pid || opts->class_mask)) {
+		bad_report_option("%s-p and -c do not apply to --timeline, --from, --to or -o", "");
+		return OPTIONS_BAD;
+	}
 	return OPTIONS_RUN;
 }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include "pfwatch.h"
+#include "view.h"
 
 #define MAX_PID_FILTERS 64
 
@@ -23,11 +24,16 @@ struct options {
 	const char *output_path;	/* -o FILE */
 	int output_format;		/* enum export_format; 0: by extension */
 	double export_interval_s;	/* 0: write only at the end */
+	double timeline_interval_s;	/* the file's timeline */
+	bool timeline_interval_given;
 	int top;			/* rows in the periodic table */
+	enum row_group group;		/* --group: rows per process or cgroup */
 	bool min_latency_given;	/* --min-latency */
 	bool where;			/* --where: mappings, files, pages, code */
 	unsigned stack_every;		/* --stacks N: 1 in N faults */
 	bool stack_majors;		/* --stacks major: majors and invalid */
+	bool source_lines;		/* --source-lines: in stack frames */
+	const char *debug_dir;		/* --debug-dir, else NULL */
 	double min_latency_us;
 	bool verbose;
 	bool plain_text;		/* -b: plain text even on a terminal */
@@ -55,6 +61,11 @@ struct report_options {
 	__u32 pid;
 	unsigned class_mask;		/* a bit per fault class; 0: all */
 	int top;
+	enum row_group group;		/* --group */
+	bool timeline;			/* --timeline: a line per interval */
+	bool all;			/* --all: every interval, unfolded */
+	const char *from, *to;		/* --from/--to T, as given */
+	const char *output_path;	/* -o FILE.html */
 };
 
 /* One option: getopt's view of it and its lines in --help. */

@@ -21,8 +21,12 @@
 #endif
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
-#define TRACEFS "/sys/kernel/tracing"
 #define LOCKDOWN "/sys/kernel/security/lockdown"
+#define NUMA_BALANCING "/proc/sys/kernel/numa_balancing"
+#define NODES_ONLINE "/sys/devices/system/node/online"
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage"
+#define PREEMPT_MODE "/sys/kernel/debug/sched/preempt"
+#define HUGE_PAGE_SIZE THP_DIR "/hpage_pmd_size"
 /* Forces an entry hook: the tests run the classic tracepoint this way. */
 #define ENTRY_ENV "PFWATCH_ENTRY"
 
@@ -53,12 +57,7 @@ static bool btf_has(const struct btf *btf, const char *name, int kind)
 	return btf__find_by_name_kind(btf, name, kind) >= 0;
 }
 
-/*
- * Only classic tracepoints need tracefs (libbpf reads their IDs there);
- * mount it if we can. kprobes attach through the perf kprobe PMU, which
- * every kernel pfwatch runs on has whenever it has kprobes at all.
- */
-static bool ensure_tracefs(void)
+bool ensure_tracefs(void)
 {
 	struct stat st;
 
@@ -70,12 +69,13 @@ static bool ensure_tracefs(void)
 }
 
 /*
- * The oldest kernel pfwatch runs on: 5.11 brought task storage and
- * bpf_get_current_task_btf() to tracing programs, which the fault path
- * keeps its per-thread state in; 5.8 the ring buffer.
+ * The oldest kernel pfwatch runs on: 5.10 brought test runs of raw
+ * tracepoints on a chosen CPU (the stream's batch flush) and bpf_this_cpu
+ * helpers, 5.8 the ring buffer. Task storage and the current task's BTF
+ * came in 5.11: before, the thread states live in a hash by thread id.
  */
 #define MIN_MAJOR 5
-#define MIN_MINOR 11
+#define MIN_MINOR 10
 
 /*
  * Lockdown's confidentiality mode forbids BPF programs to read kernel
@@ -101,6 +101,93 @@ static bool tracepoint_exists(void)
 	struct stat st;
 
 	return !stat(TRACEFS "/events/exceptions/page_fault_user", &st);
+}
+
+/* A number from a one-line /proc or /sys file; @fallback if unreadable. */
+static unsigned long read_number(const char *path, unsigned long fallback)
+{
+	FILE *file = fopen(path, "r");
+	unsigned long value;
+	int matched;
+
+	if (!file)
+		return fallback;
+	matched = fscanf(file, "%lu", &value);
+	fclose(file);
+	return matched == 1 ? value : fallback;
+}
+
+/* More than one NUMA node online: the list is "0" on a machine with one. */
+static bool several_nodes(void)
+{
+	FILE *file = fopen(NODES_ONLINE, "re");
+	char nodes[64] = "";
+
+	if (!file)
+		return false;
+	if (!fgets(nodes, sizeof(nodes), file))
+		nodes[0] = '\0';
+	fclose(file);
+	return strcspn(nodes, ",-") < strlen(nodes);
+}
+
+/*
+ * The chosen word of a setting file, "[madvise]" in THP's, "(lazy)" in
+ * the scheduler's; "" if unreadable.
+ */
+static void chosen_word(const char *path, char *word, size_t size)
+{
+	char line[128] = "";
+	FILE *file = fopen(path, "r");
+	size_t start, length;
+
+	word[0] = '\0';
+	if (!file)
+		return;
+	if (fgets(line, sizeof(line), file)) {
+		start = strcspn(line, "[(");
+		length = line[start] ? strcspn(line + start + 1, "])") : 0;
+		if (line[start] && line[start + 1 + length])
+			snprintf(word, size, "%.*s", (int)length, line + start + 1);
+	}
+	fclose(file);
+}
+
+/* Whether a fault may map a PMD-sized huge page at all (read at start). */
+static bool huge_pages_possible(unsigned long huge_bytes)
+{
+	char top[16], pmd[16], path[128];
+
+	chosen_word(THP_DIR "/enabled", top, sizeof(top));
+	snprintf(path, sizeof(path), THP_DIR "/hugepages-%lukB/enabled", huge_bytes >> 10);
+	chosen_word(path, pmd, sizeof(pmd));
+	if (!pmd[0] || !strcmp(pmd, "inherit"))	/* before per-size settings */
+		return top[0] && strcmp(top, "never");
+	return strcmp(pmd, "never") != 0;
+}
+
+/*
+ * Whether kernel code may be preempted anywhere (full or lazy), as
+ * PREEMPT_DYNAMIC kernels say in debugfs; false where it is not mounted.
+ */
+static bool kernel_preempted(void)
+{
+	char mode[16];
+
+	chosen_word(PREEMPT_MODE, mode, sizeof(mode));
+	return !strcmp(mode, "full") || !strcmp(mode, "lazy");
+}
+
+/* The order of a PMD-sized huge page: 9 for 2 MiB of 4 KiB pages. */
+static unsigned huge_page_order(void)
+{
+	unsigned long bytes = read_number(HUGE_PAGE_SIZE, 2ul << 20);
+	unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
+	unsigned order = 0;
+
+	while (order < 20 && (page << order) < bytes)
+		order++;
+	return order;
 }
 
 static bool kernel_too_old(const char *release)
@@ -185,7 +272,7 @@ int probe_kernel(struct kernel_features *features)
 		return -1;
 	}
 	if (kernel_too_old(features->release)) {
-		fprintf(stderr, "pfwatch: Linux %s is too old: pfwatch needs %d.%d or later (task storage for tracing programs)\n",
+		fprintf(stderr, "pfwatch: Linux %s is too old: pfwatch needs %d.%d or later (BPF ring buffer, BTF-typed tracepoints, test runs of raw tracepoints on a chosen CPU)\n",
 			features->release, MIN_MAJOR, MIN_MINOR);
 		return -1;
 	}
@@ -212,6 +299,25 @@ int probe_kernel(struct kernel_features *features)
 		btf_has(btf, "btf_trace_task_rename", BTF_KIND_TYPEDEF);
 	features->handle_mm_fault =
 		btf_has(btf, "handle_mm_fault", BTF_KIND_FUNC);
+	features->lock_contention_tp =
+		btf_has(btf, "btf_trace_contention_begin", BTF_KIND_TYPEDEF);
+	features->folio_writeback_tp =
+		btf_has(btf, "btf_trace_folio_wait_writeback", BTF_KIND_TYPEDEF);
+	features->page_writeback_tp =
+		btf_has(btf, "btf_trace_wait_on_page_writeback", BTF_KIND_TYPEDEF);
+	features->compaction_tp =
+		btf_has(btf, "btf_trace_mm_compaction_begin", BTF_KIND_TYPEDEF);
+	/* BPF_CALL_5(bpf_find_vma, ...) leaves this typedef behind. */
+	features->find_vma = btf_has(btf, "btf_bpf_find_vma", BTF_KIND_TYPEDEF);
+	/* Both came in Linux 5.11; before, a hash by thread id stands in. */
+	features->task_storage =
+		btf_has(btf, "btf_bpf_task_storage_get", BTF_KIND_TYPEDEF) &&
+		btf_has(btf, "btf_bpf_get_current_task_btf", BTF_KIND_TYPEDEF);
 	btf__free(btf);
+	features->numa_balancing = read_number(NUMA_BALANCING, 0) != 0;
+	features->numa_nodes = several_nodes();
+	features->huge_order = huge_page_order();
+	features->preempts_kernel = kernel_preempted();
+	features->huge_pages = huge_pages_possible(read_number(HUGE_PAGE_SIZE, 2ul << 20));
 	return probe_entry(features, btf_tracepoints);
 }

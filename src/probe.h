@@ -16,6 +16,22 @@ struct kernel_features {
 	bool filemap_fault_tp;	/* mm_filemap_fault exists (Linux 6.10+) */
 	bool task_rename_tp;	/* task_rename exists: prctl renames followed */
 	bool handle_mm_fault;	/* the function is in BTF: fexit/kprobe target */
+	/* What the causes and kinds need, where kernels differ. */
+	bool lock_contention_tp;	/* lock:contention_* (5.19+): mmap_lock */
+	bool folio_writeback_tp;	/* folio_wait_writeback (5.16+) */
+	bool page_writeback_tp;		/* wait_on_page_writeback, before it */
+	bool compaction_tp;		/* CONFIG_COMPACTION */
+	bool find_vma;			/* bpf_find_vma (5.17+): perf sees uffd */
+	bool numa_balancing;		/* kernel.numa_balancing is on */
+	bool task_storage;		/* task storage and the current task's
+					 * BTF (5.11+): else --stacks is off */
+	bool numa_nodes;		/* more than one node online: NUMA
+					 * balancing has hint faults to make */
+	unsigned huge_order;		/* a transparent huge page, as an order */
+	bool preempts_kernel;		/* preemption full or lazy (debugfs's
+					 * sched/preempt): fexit may miss */
+	bool huge_pages;		/* THP not "never" at start: anon_thp
+					 * needs mm_page_alloc */
 };
 
 /*
@@ -25,6 +41,14 @@ struct kernel_features {
  * returns -1.
  */
 int probe_kernel(struct kernel_features *features);
+
+#define TRACEFS "/sys/kernel/tracing"
+/*
+ * Classic tracepoints need tracefs (libbpf reads their IDs there), and so
+ * does the kprobe backend's return probe (kretprobe.h); mounts it if it
+ * can. true when it is there.
+ */
+bool ensure_tracefs(void);
 
 /*
  * The entry hook: tp_btf when the kernel's BTF has it, else the classic

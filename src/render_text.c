@@ -2,7 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "hints.h"
 #include "hist.h"
+#include "render_cgroups.h"
+#include "render_causes.h"
 #include "render_text.h"
 #include "text_layout.h"
 #include "view.h"
@@ -53,18 +56,11 @@ static void print_header_line(FILE *out, const struct view_row *rows,
 		rates.per_s[KIND_INVALID], fault_ms);
 }
 
-void render_interval(FILE *out, const struct aggregate *agg,
-		     double interval_s, int top)
+static void print_process_rates(FILE *out, const struct view_row *rows,
+				size_t nr_rows, int top)
 {
-	size_t nr_rows;
-	struct view_row *rows = view_rows(agg, interval_s, &nr_rows);
 	char p50[16], p99[16];
 
-	if (!rows) {
-		fputs("pfwatch: out of memory drawing the table\n", out);
-		return;
-	}
-	print_header_line(out, rows, nr_rows);
 	fprintf(out, "%8s %-16s %10s %9s %9s %9s %9s %11s\n", "PID", "COMM",
 		"MINOR/s", "MAJOR/s", "INVAL/s", "p50", "p99", "FAULT ms/s");
 	for (size_t i = 0; i < nr_rows && (int)i < top; i++) {
@@ -78,6 +74,24 @@ void render_interval(FILE *out, const struct aggregate *agg,
 			format_ns(p99, sizeof(p99), hist_percentile(row->hist, 0.99)),
 			row->fault_ms_per_s);
 	}
+}
+
+void render_interval(FILE *out, const struct aggregate *agg,
+		     const struct run_info *run, double interval_s, int top,
+		     enum row_group group)
+{
+	size_t nr_rows;
+	struct view_row *rows = view_rows(agg, interval_s, &nr_rows);
+
+	if (!rows) {
+		fputs("pfwatch: out of memory drawing the table\n", out);
+		return;
+	}
+	print_header_line(out, rows, nr_rows);
+	if (group == GROUP_CGROUP)
+		render_cgroup_rates(out, rows, nr_rows, run->cgroup_names, top);
+	else
+		print_process_rates(out, rows, nr_rows, top);
 	fputc('\n', out);
 	fflush(out);
 	free(rows);
@@ -105,6 +119,18 @@ static void print_class_table(FILE *out, const struct fault_stats *total)
 	}
 }
 
+/* What rusage covers beyond the command and the children it waited for. */
+static void print_orphans_note(FILE *out, const struct process_record *command)
+{
+	if (command->rusage_orphans)
+		fprintf(out, "  %-12s %12s          (rusage includes %llu orphan%s pfwatch reaped)\n",
+			"", "", (unsigned long long)command->rusage_orphans,
+			command->rusage_orphans == 1 ? "" : "s");
+	if (command->rusage_orphans_running)
+		fprintf(out, "  %-12s %12s          (orphans still running are counted above, not in rusage)\n",
+			"", "");
+}
+
 static void print_kind_totals(FILE *out, const struct fault_stats *total,
 			      const struct process_record *command)
 {
@@ -118,6 +144,7 @@ static void print_kind_totals(FILE *out, const struct fault_stats *total,
 		fprintf(out, "  %-12s %12llu          (wait4 rusage majflt %llu)\n",
 			"major", (unsigned long long)major,
 			(unsigned long long)command->rusage_majflt);
+		print_orphans_note(out, command);
 	} else {
 		fprintf(out, "  %-12s %12llu\n", "minor", (unsigned long long)minor);
 		fprintf(out, "  %-12s %12llu\n", "major", (unsigned long long)major);
@@ -221,6 +248,29 @@ void render_lost_events(FILE *out, const struct run_info *run, const char *whose
 				shortfall[kind]);
 }
 
+/* What this backend and kernel file under other classes, or time as other causes. */
+static void print_blind_spots(FILE *out, const struct run_info *run)
+{
+	static const char *const class_why[NR_FAULT_CLASSES] = {
+		[FAULT_UFFD] = "perf needs bpf_find_vma, Linux 5.17+: in other classes",
+		[FAULT_NUMA_HINT] = "kernel.numa_balancing was off at start",
+	};
+	static const char *const cause_why[NR_FAULT_CAUSES] = {
+		[CAUSE_MMAP_LOCK] = "no lock:contention_begin before Linux 5.19: sleep or cpu",
+		[CAUSE_COMPACTION] = "the kernel has no CONFIG_COMPACTION",
+		[CAUSE_WRITEBACK] = "no writeback wait tracepoint: counted as io",
+	};
+
+	for (int c = 0; c < NR_FAULT_CLASSES; c++)
+		if (run->unseparated_classes & (1u << c))
+			fprintf(out, "  not separated here: %s (%s)\n", fault_class_name(c),
+				class_why[c] ? class_why[c] : "not told apart");
+	for (int cause = 0; cause < NR_FAULT_CAUSES; cause++)
+		if (run->unmeasured_causes & (1u << cause))
+			fprintf(out, "  not measured here: %s (%s)\n", fault_cause_name(cause),
+				cause_why[cause] ? cause_why[cause] : "not timed");
+}
+
 static void print_diagnostics(FILE *out, const struct run_info *run)
 {
 	render_lost_events(out, run, "");
@@ -231,10 +281,56 @@ static void print_diagnostics(FILE *out, const struct run_info *run)
 		fprintf(out, "  WARNING: %llu child processes were not traced: %d traced processes were alive at once; trace by --cgroup or -C, which have no such limit\n",
 			(unsigned long long)run->diag[DIAG_UNTRACED_CHILDREN],
 			MAX_TRACED_TGIDS);
+	if (run->diag[DIAG_THREADS_UNTRACKED])
+		fprintf(out, "  WARNING: %llu threads were not traced: this kernel (before 5.11) keeps %d threads' states at once; their faults are in no count\n",
+			(unsigned long long)run->diag[DIAG_THREADS_UNTRACKED],
+			MAX_HASHED_THREADS);
+	if (run->diag[DIAG_OUTCOMES_MISSED])
+		fprintf(out, "  WARNING: the kernel skipped the outcome program %llu times (a run of it was preempted on the same CPU): those faults are uncounted; on a fully preemptible kernel use --backend kprobe\n",
+			(unsigned long long)run->diag[DIAG_OUTCOMES_MISSED]);
+}
+
+#define HINT_WIDTH 78
+
+/* @text as lines of HINT_WIDTH at most, cut at spaces, after "  - ". */
+static void print_wrapped(FILE *out, const char *text)
+{
+	const int room = HINT_WIDTH - 4;
+	const char *lead = "  - ";
+
+	while (*text) {
+		int len = (int)strlen(text), cut = len;
+
+		if (len > room) {
+			for (cut = room; cut > 0 && text[cut] != ' '; cut--)
+				;
+			if (!cut)	/* one word longer than the line */
+				cut = room;
+		}
+		fprintf(out, "%s%.*s\n", lead, cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+		lead = "    ";
+	}
+}
+
+/* What the figures point at, after them. */
+static void print_hints(FILE *out, const struct aggregate *agg,
+			const struct run_info *run)
+{
+	struct hint hints[MAX_HINTS];
+	size_t n = hints_find(agg, run, hints);
+
+	if (!n)
+		return;
+	fputs("\n Hints:\n", out);
+	for (size_t i = 0; i < n; i++)
+		print_wrapped(out, hints[i].text);
 }
 
 void render_summary(FILE *out, const struct aggregate *agg,
-		    const struct run_info *run, int top)
+		    const struct run_info *run, int top, enum row_group group)
 {
 	struct fault_stats *total = malloc(sizeof(*total));
 	const struct process_record *command = NULL;
@@ -265,7 +361,11 @@ void render_summary(FILE *out, const struct aggregate *agg,
 	print_class_table(out, total);
 	fputc('\n', out);
 	print_kind_totals(out, total, command);
-	fprintf(out, "\n  %llu faults in %.3f s: %.0f faults/s\n",
+	fputc('\n', out);
+	render_causes(out, total);
+	print_blind_spots(out, run);
+	fputc('\n', out);
+	fprintf(out, "  %llu faults in %.3f s: %.0f faults/s\n",
 		(unsigned long long)all, run->elapsed_s,
 		run->elapsed_s > 0 ? all / run->elapsed_s : 0.0);
 	fprintf(out, "  time in faults: %s (%.2f%% of wall time)\n",
@@ -273,8 +373,11 @@ void render_summary(FILE *out, const struct aggregate *agg,
 		run->elapsed_s > 0 ? 100.0 * time_ns / 1e9 / run->elapsed_s : 0.0);
 	print_diagnostics(out, run);
 	print_invalid(out, agg);
-	if (!run->command)
+	if (group == GROUP_CGROUP)
+		render_cgroup_totals(out, agg, run->cgroup_names, top);
+	else if (!run->command)
 		print_busiest(out, agg, top);
+	print_hints(out, agg, run);
 	fputc('\n', out);
 	fflush(out);
 	free(total);
@@ -307,15 +410,50 @@ void render_histogram(FILE *out, const struct fault_stats *stats)
 
 void render_fault_header(FILE *out)
 {
-	fprintf(out, "%-7s %-7s %-15s %-12s %10s %-18s %-24s %s\n", "PID", "TID",
-		"COMM", "CLASS", "LAT(us)", "ADDRESS", "FUNCTION", "MAPPING");
+	fprintf(out, "%-7s %-7s %-15s %-12s %10s %-18s %-24s %-20s %s\n", "PID", "TID",
+		"COMM", "CLASS", "LAT(us)", "ADDRESS", "FUNCTION", "SOURCE",
+		"MAPPING[: CAUSES]");
+}
+
+const char *format_fault_causes(char *buf, size_t size, __u32 latency_ns,
+				const __u32 wait_ns[NR_WAIT_CAUSES])
+{
+	__u64 ns[NR_FAULT_CAUSES], waits = 0;
+	bool shown[NR_FAULT_CAUSES] = { false };
+	size_t at = 0;
+
+	for (int cause = 0; cause < NR_WAIT_CAUSES; cause++)
+		waits += ns[cause] = wait_ns[cause];
+	ns[CAUSE_CPU] = latency_ns > waits ? latency_ns - waits : 0;
+	buf[0] = '\0';
+	for (int n = 0; n < NR_FAULT_CAUSES && at < size; n++) {
+		int longest = -1;
+		char time[16];
+
+		for (int cause = 0; cause < NR_FAULT_CAUSES; cause++)
+			if (!shown[cause] && ns[cause] &&
+			    (longest < 0 || ns[cause] > ns[longest]))
+				longest = cause;
+		if (longest < 0)
+			break;
+		shown[longest] = true;
+		at += (size_t)snprintf(buf + at, size - at, "%s%s %s", n ? ", " : ": ",
+				       fault_cause_name(longest),
+				       format_ns(time, sizeof(time), ns[longest]));
+	}
+	return buf;
 }
 
 void render_fault_record(FILE *out, const struct fault_record *record,
-			 const char *comm, const char *mapping, const char *function)
+			 const __u32 *wait_ns, const char *comm, const char *mapping,
+			 const char *function, const char *source)
 {
-	fprintf(out, "%-7u %-7u %-15.15s %-12s %10.1f 0x%016llx %-24s %s\n",
+	char causes[256] = "";
+
+	if (wait_ns)
+		format_fault_causes(causes, sizeof(causes), record->latency_ns, wait_ns);
+	fprintf(out, "%-7u %-7u %-15.15s %-12s %10.1f 0x%016llx %-24s %-20s %s%s\n",
 		record->tgid, record->tid, comm,
 		fault_class_name(record->fault_class), record->latency_ns / 1e3,
-		(unsigned long long)record->address, function, mapping);
+		(unsigned long long)record->address, function, source, mapping, causes);
 }

@@ -47,7 +47,8 @@ struct live_screen {
 	struct fault_stats *totals;	/* scratch for the system's pane */
 
 	/* The last view, and the thread snapshot it was taken from. */
-	struct row_set processes, threads;
+	struct row_set processes, threads, cgroups;
+	struct cgroup_row *cgroup_views;	/* the cgroups set's views */
 	struct thread_stats *thread_snapshot;	/* NULL: not available */
 	size_t nr_thread_snapshot;
 	struct kind_rates rates;	/* all processes, last view */
@@ -69,6 +70,7 @@ struct live_screen {
 	bool follow, paused, show_pane, help;
 	bool where_pane;	/* w: mappings and files instead of latency */
 	bool thread_rows;
+	enum row_group group;	/* g: a row per process or per cgroup */
 	bool prompting;
 	char prompt[COMM_LEN];
 	char message[96];
@@ -89,14 +91,24 @@ static void free_view(struct live_screen *screen)
 {
 	free_rows(&screen->processes);
 	free_rows(&screen->threads);
+	free_rows(&screen->cgroups);
+	free(screen->cgroup_views);
+	screen->cgroup_views = NULL;
 	free(screen->visible);
 	screen->visible = NULL;
 	screen->nr_visible = 0;
 }
 
-/* The rows on screen: threads after H, else processes. */
+static bool cgroup_rows(const struct live_screen *screen)
+{
+	return screen->group == GROUP_CGROUP;
+}
+
+/* The rows on screen: cgroups after g, threads after H, else processes. */
 static struct row_set *shown_rows(struct live_screen *screen)
 {
+	if (cgroup_rows(screen))
+		return &screen->cgroups;
 	return screen->thread_rows ? &screen->threads : &screen->processes;
 }
 
@@ -153,6 +165,7 @@ struct live_screen *live_open(const struct live_settings *settings,
 	screen->agg = agg;
 	screen->settings = *settings;
 	screen->sort = COL_FAULT_MS;
+	screen->group = settings->group;
 	screen->picked = settings->pick;
 	screen->cursor_id = (__u32)settings->pick;
 	screen->show_pane = settings->pick != 0;
@@ -239,6 +252,29 @@ static int fill_rows(struct live_screen *screen, struct row_set *set, size_t n)
 	return 0;
 }
 
+/* Rows for the cgroups of the process views: nothing to read from /proc. */
+static int fill_cgroup_rows(struct live_screen *screen)
+{
+	struct row_set *set = &screen->cgroups;
+	size_t n;
+
+	screen->cgroup_views = view_cgroup_rows(screen->processes.views, screen->processes.nr,
+						screen->settings.cgroup_names, &n);
+	set->rows = calloc(n ? n : 1, sizeof(*set->rows));
+	if (!screen->cgroup_views || !set->rows)
+		return -ENOMEM;
+	set->nr = n;
+	for (size_t i = 0; i < n; i++) {
+		struct layout_row *row = &set->rows[i];
+
+		row->view = &screen->cgroup_views[i].view;
+		row->p50_ns = hist_percentile(row->view->hist, 0.50);
+		row->p99_ns = hist_percentile(row->view->hist, 0.99);
+		strcpy(row->user, "-");
+	}
+	return 0;
+}
+
 int live_update(struct live_screen *screen, double interval_s,
 		struct thread_stats *threads, size_t nr_threads)
 {
@@ -260,6 +296,8 @@ int live_update(struct live_screen *screen, double interval_s,
 	screen->processes.views = views;
 	screen->threads.views = thread_views;
 	err = fill_rows(screen, &screen->processes, n);
+	if (!err)
+		err = fill_cgroup_rows(screen);
 	if (!err && threads)
 		err = fill_rows(screen, &screen->threads, nr_thread_views);
 	most = n > nr_thread_views ? n : nr_thread_views;
@@ -309,7 +347,8 @@ static bool row_wanted(const struct live_screen *screen,
 {
 	if (screen->filter[0] && !strstr(row->view->comm, screen->filter))
 		return false;
-	return !screen->follow || in_picked_tree(screen, row);
+	/* A cgroup row is no process of the picked tree. */
+	return !screen->follow || cgroup_rows(screen) || in_picked_tree(screen, row);
 }
 
 /* Text at (y, x), cut at the screen's edge. */
@@ -373,6 +412,24 @@ static void draw_header(struct live_screen *screen,
 	draw_clipped(2, 0, line, A_NORMAL);
 }
 
+/* The keys hint at the status line's end, shorter where the status is
+ * long: it never covers the status. */
+static void draw_keys_hint(int status_width)
+{
+	static const char *const hints[] = {
+		"  g cgroups  ? keys  q quit", "  ? keys  q quit",
+	};
+
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+		int width = (int)strlen(hints[i]);
+
+		if (status_width <= COLS - width) {
+			draw_clipped(3, COLS - width, hints[i], A_NORMAL);
+			return;
+		}
+	}
+}
+
 static void draw_status(struct live_screen *screen)
 {
 	char line[256], title[128];
@@ -390,13 +447,17 @@ static void draw_status(struct live_screen *screen)
 		draw_clipped(3, 0, screen->message, A_BOLD);
 		return;
 	}
-	layout_title_line(title, sizeof(title), screen->thread_rows);
+	if (cgroup_rows(screen))
+		layout_cgroup_title_line(title, sizeof(title));
+	else
+		layout_title_line(title, sizeof(title), screen->thread_rows);
 	layout_column_span(screen->sort, &start, &width);
 	while (title[start] == ' ' && width > 0) {
 		start++;
 		width--;
 	}
-	at = snprintf(line, sizeof(line), "sort %.*s", width, title + start);
+	at = snprintf(line, sizeof(line), "sort %.*s%s", width, title + start,
+		      cgroup_rows(screen) ? "  rows per cgroup" : "");
 	if (screen->filter[0])
 		at += snprintf(line + at, sizeof(line) - (size_t)at,
 			       "  filter '%s'", screen->filter);
@@ -405,19 +466,20 @@ static void draw_status(struct live_screen *screen)
 			       "  picked %d%s", (int)screen->picked,
 			       screen->follow ? " and its children" : "");
 	draw_clipped(3, 0, line, A_NORMAL);
-	draw_clipped(3, COLS - 16, "  ? keys  q quit", A_NORMAL);
+	draw_keys_hint(at);
 }
 
 static void draw_help(void)
 {
 	static const char *const lines[] = {
 		"Keys",
-		"  N J I 5 9 T R P U C  sort by MINOR/s MAJOR/s INVAL/s P50 P99",
-		"                       FLTms/s RSS PID USER COMM",
+		"  N J I 5 9 T R W      sort by MINOR/s MAJOR/s INVAL/s P50 P99",
+		"  P U C                FLTms/s RSS CAUSE (share waiting) PID USER COMM",
 		"  < >                  sort by the column left or right",
 		"  Up Down PgUp PgDn    move the cursor",
 		"  p                    pick the process under the cursor (again: unpick)",
 		"  H                    one row per thread (TID, thread name) or per process",
+		"  g                    one row per cgroup (container, service) or per process",
 		"  f                    only the picked process and its children",
 		"  /                    filter by command name (empty: no filter)",
 		"  h                    latency histogram pane (picked process or all)",
@@ -426,9 +488,9 @@ static void draw_help(void)
 		"  space                pause the view (counting goes on)",
 		"  q  Ctrl-C            quit (the summary and -o FILE are still written)",
 		"",
+		"CAUSE, most time: io recl(aim) memcg cmpct mmap(_lock) wback runq sleep cpu",
 		"Histogram: one line per power of two of latency; = minor, # major,",
 		"log-scaled bars; ~0.1-1 us minor fault, ~50-150 us SSD, ~5-10 ms disk.",
-		"",
 		"Any key closes this help.",
 	};
 
@@ -456,7 +518,10 @@ static void draw_table(struct live_screen *screen, int top, int height)
 	int start, width;
 	size_t first = 0, shown;
 
-	layout_title_line(line, sizeof(line), screen->thread_rows);
+	if (cgroup_rows(screen))
+		layout_cgroup_title_line(line, sizeof(line));
+	else
+		layout_title_line(line, sizeof(line), screen->thread_rows);
 	mvhline(top, 0, ' ' | A_REVERSE, COLS);
 	draw_clipped(top, 0, line, A_REVERSE);
 	layout_column_span(screen->sort, &start, &width);
@@ -471,8 +536,9 @@ static void draw_table(struct live_screen *screen, int top, int height)
 		draw_clipped(top + 1, 0, empty_table_note(screen), A_NORMAL);
 		return;
 	}
-	/* The cursor stays on its row when the order changes. */
-	for (size_t i = 0; i < screen->nr_visible; i++)
+	/* The cursor stays on its row when the order changes (cgroup rows
+	 * have no ID: there it keeps its place). */
+	for (size_t i = 0; i < screen->nr_visible && !cgroup_rows(screen); i++)
 		if (layout_row_id(screen->visible[i]) == screen->cursor_id)
 			screen->cursor = i;
 	if (screen->cursor >= screen->nr_visible)
@@ -488,9 +554,13 @@ static void draw_table(struct live_screen *screen, int top, int height)
 
 		if (i == screen->cursor)
 			attrs |= A_REVERSE;
-		if ((pid_t)row->view->tgid == screen->picked)
-			attrs |= A_BOLD;
-		layout_row_line(line, sizeof(line), row);
+		if (cgroup_rows(screen)) {
+			layout_cgroup_row_line(line, sizeof(line), row);
+		} else {
+			if ((pid_t)row->view->tgid == screen->picked)
+				attrs |= A_BOLD;
+			layout_row_line(line, sizeof(line), row);
+		}
 		draw_clipped(top + 1 + (int)(i - first), 0, line, attrs);
 	}
 }
@@ -589,7 +659,7 @@ static void draw_where_pane(struct live_screen *screen, int top, int height)
 /* The detail pane: classes and latency histogram since pfwatch started. */
 static void draw_pane(struct live_screen *screen, int top, int height)
 {
-	__u64 minor[HIST_BUCKETS], major[HIST_BUCKETS];
+	__u64 minor[HIST_BUCKETS], major[HIST_BUCKETS], causes[NR_FAULT_CAUSES];
 	struct layout_hist_line hist[HIST_MAX_POW2 + 2];
 	const struct process_record *record = NULL;
 	const struct fault_stats *stats = screen->totals;
@@ -628,6 +698,13 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 	draw_clipped(y++, 0, line, A_NORMAL);
 	class_line(line, sizeof(line), stats, KIND_INVALID, "invalid");
 	draw_clipped(y++, 0, line, A_NORMAL);
+	for (int cause = 0; cause < NR_FAULT_CAUSES; cause++) {
+		causes[cause] = 0;
+		for (int c = 0; c < NR_FAULT_CLASSES; c++)
+			causes[cause] += stats->cause_ns[c][cause];
+	}
+	layout_causes_line(line, sizeof(line), causes);
+	draw_clipped(y++, 0, line, A_NORMAL);
 	invalid = last_invalid(screen->agg, record ? record->tgid : 0);
 	if (invalid && y < top + height) {
 		/* The path last: it is the part a narrow screen may cut. */
@@ -662,11 +739,14 @@ static void draw_pane(struct live_screen *screen, int top, int height)
 	}
 }
 
-/* Lines the pane wants: title, three class lines, an invalid fault, hist. */
+/*
+ * Lines the pane wants: title, three class lines, causes, an invalid
+ * fault, hist.
+ */
 static int pane_height(void)
 {
 	int room = LINES - HEADER_LINES - 1 - MIN_TABLE_ROWS;
-	int want = 5 + 1 + 16;
+	int want = 6 + 1 + 16;
 
 	if (want > LINES / 2 + 4)
 		want = LINES / 2 + 4;
@@ -737,6 +817,11 @@ static void pick_under_cursor(struct live_screen *screen)
 {
 	pid_t pid;
 
+	if (cgroup_rows(screen)) {
+		snprintf(screen->message, sizeof(screen->message),
+			 "a cgroup row is no process to pick (g: a row per process)");
+		return;
+	}
 	if (!screen->nr_visible) {
 		snprintf(screen->message, sizeof(screen->message),
 			 "no process under the cursor to pick");
@@ -798,7 +883,13 @@ static bool command_key(struct live_screen *screen, int key)
 		break;
 	case 'H':
 		screen->thread_rows = !screen->thread_rows;
+		screen->group = GROUP_PROCESS;
 		screen->nr_visible = 0;	/* the cursor's rows were the other set */
+		break;
+	case 'g':
+		screen->group = cgroup_rows(screen) ? GROUP_PROCESS : GROUP_CGROUP;
+		screen->thread_rows = false;
+		screen->nr_visible = 0;
 		break;
 	case '<':
 		screen->sort = (screen->sort + NR_LAYOUT_COLUMNS - 1) % NR_LAYOUT_COLUMNS;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include "aggregate.h"
+#include "view.h"
 
 struct where_table;
 
@@ -19,6 +20,8 @@ struct live_settings {
 	const char *backend;
 	const char *kernel;
 	const struct where_table *where;	/* --where: the w pane's data */
+	const struct cgroup_names *cgroup_names;	/* the g table's, or NULL */
+	enum row_group group;	/* --group: the table's rows at the start */
 };
 
 /* What changes between draws without a new view. */

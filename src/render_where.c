@@ -96,15 +96,15 @@ static void render_code(FILE *out, const struct where_table *where, int top)
 		free(order);
 		return;
 	}
-	fprintf(out, "\n Code that faults (the faulting instruction's function):\n  %8s %8s %8s  %-28s %s\n",
-		"MINOR", "MAJOR", "INVALID", "FUNCTION", "BINARY");
+	fprintf(out, "\n Code that faults (the faulting instruction's function):\n  %8s %8s %8s  %-28s %-20s %s\n",
+		"MINOR", "MAJOR", "INVALID", "FUNCTION", "SOURCE", "BINARY");
 	for (size_t i = 0; i < n && i < (size_t)top; i++) {
 		const struct where_code *c = &where->code[order[i]];
 
-		fprintf(out, "  %8llu %8llu %8llu  %-28s %s\n",
+		fprintf(out, "  %8llu %8llu %8llu  %-28s %-20s %s\n",
 			(unsigned long long)c->count[0], (unsigned long long)c->count[1],
 			(unsigned long long)c->count[2], c->symbol[0] ? c->symbol : "?",
-			c->binary);
+			c->source[0] ? c->source : "-", c->binary);
 	}
 	free(order);
 }

@@ -7,9 +7,21 @@
 #include <sys/types.h>
 
 /*
- * Forks and execs @argv. The kernel side follows pfwatch's children, so
- * the command is traced from its first instruction. Returns the pid, or
- * -1 after printing why the command could not be run.
+ * The command's descendants orphaned by their parent's exit: pfwatch is
+ * their subreaper, so they are its children, and their rusage, which no
+ * wait4() of the command can see, is summed here as they are reaped.
+ */
+struct orphans {
+	unsigned long long reaped;
+	unsigned long long minflt, majflt;
+	bool running;		/* some still ran when pfwatch stopped waiting */
+};
+
+/*
+ * Forks and execs @argv, pfwatch becoming the subreaper of what it
+ * starts. The kernel side follows pfwatch's children, so the command is
+ * traced from its first instruction. Returns the pid, or -1 after
+ * printing why the command could not be run.
  */
 pid_t command_start(char **argv);
 /*
@@ -17,5 +29,10 @@ pid_t command_start(char **argv);
  * (code, or 128 + signal) and its rusage, false while it still runs.
  */
 bool command_reap(pid_t pid, bool block, int *status, struct rusage *usage);
+/*
+ * Reaps the orphans that have exited, never the command @pid (while it
+ * is unreaped). Sets @orphans->running while any child is left.
+ */
+void orphans_reap(pid_t pid, struct orphans *orphans);
 
 #endif

@@ -94,18 +94,45 @@ void describe_progress(struct session *s)
 	s->run.streamed_faults = s->collector.streamed;
 }
 
+/* A sample at every boundary of the base interval (merged ones are a subset). */
+static int timeline_if_due(struct session *s, double now)
+{
+	int err;
+
+	if (!s->run.timeline || now < s->next_sample)
+		return 0;
+	while (s->next_sample <= now)
+		s->next_sample += s->opts.timeline_interval_s;
+	err = collector_sync(&s->collector);
+	if (err)
+		return err;
+	/* -ENOMEM loses nothing: the next sample takes it. */
+	(void)timeline_sample(&s->timeline, now - s->started, &s->agg);
+	return 0;
+}
+
+int timeline_catch_up(struct session *s)
+{
+	if (!s->run.timeline)
+		return 0;
+	return timeline_sample(&s->timeline, s->run.elapsed_s, &s->agg);
+}
+
 int export_if_due(struct session *s)
 {
 	double now = monotonic_s();
-	int err;
+	int err = timeline_if_due(s, now);
 
-	if (!s->opts.export_interval_s || now < s->next_export)
-		return 0;
+	if (err || !s->opts.export_interval_s || now < s->next_export)
+		return err;
 	s->next_export = now + s->opts.export_interval_s;
 	err = collector_sync(&s->collector);
 	if (err)
 		return err;
 	describe_progress(s);
+	/* The file's totals and its timeline from the same counters. */
+	if (timeline_catch_up(s))
+		return -ENOMEM;
 	return export_file(&s->target, &s->agg, &s->run) ? -EIO : 0;
 }
 
@@ -113,6 +140,8 @@ int wait_ms(const struct session *s, double next, double deadline)
 {
 	double now = monotonic_s(), wake = deadline && deadline < next ? deadline : next;
 
+	if (s->run.timeline && s->next_sample < wake)
+		wake = s->next_sample;
 	if (wake > now + s->poll_period_s)
 		wake = now + s->poll_period_s;
 	return wake > now ? (int)((wake - now) * 1000) + 1 : 0;

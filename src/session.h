@@ -14,6 +14,7 @@
 #include "options.h"
 #include "probe.h"
 #include "stacks.h"
+#include "timeline.h"
 #include "where.h"
 
 struct session {
@@ -32,7 +33,12 @@ struct session {
 	struct where_table where;	/* --where */
 	struct stack_table stacks;	/* --stacks */
 	double next_export;		/* --export-interval */
+	struct timeline timeline;	/* with -o FILE: run.timeline */
+	double next_sample;		/* the timeline's next interval boundary */
+	size_t timeline_max_intervals;	/* its bound before merging */
 	double poll_period_s;		/* the longest wait for events */
+	struct cgroup_hierarchy cgroups;	/* where records' cgroups are named */
+	bool cgroups_mounted;		/* else they are not named */
 };
 
 /* How a run ended; an errno travels only with RUN_FAILED. */
@@ -66,11 +72,17 @@ bool all_pids_gone(const struct options *opts);
 void say_pids_gone(const struct options *opts);
 /* What every output says about the run so far. */
 void describe_progress(struct session *s);
-/* --export-interval: the file rewritten, whole, while tracing goes on. */
-int export_if_due(struct session *s);
 /*
- * How long a loop may wait: until its next output or the deadline, but at
- * most one poll period, since events arrive without wakeups.
+ * At each interval boundary, the timeline's sample; with --export-interval,
+ * the file rewritten, whole, while tracing goes on.
+ */
+int export_if_due(struct session *s);
+/* The timeline's last sample, at the run's elapsed time (before a write). */
+int timeline_catch_up(struct session *s);
+/*
+ * How long a loop may wait: until its next output, the timeline's next
+ * sample or the deadline, but at most one poll period, since events
+ * arrive without wakeups.
  */
 int wait_ms(const struct session *s, double next, double deadline);
 

@@ -44,18 +44,28 @@ static size_t put_frame(char *line, size_t at, const char *name, size_t limit)
 	return at;
 }
 
-/* A frame's name: its function, else its binary's file name in brackets. */
+/*
+ * A frame's name: its function (and source line if asked), else its
+ * binary's file name in brackets.
+ */
 static void name_frame(char *name, size_t size, struct maps_cache *maps,
-		       struct symbolizer *symbols, __u32 tgid, __u64 addr)
+		       struct symbolizer *symbols, __u32 tgid, __u64 addr,
+		       bool source_lines)
 {
 	const struct mapping *found = maps_cache_find(maps, (pid_t)tgid, addr);
+	struct code_place place;
 	const char *symbol, *base;
+	char source[128];
 
 	if (!found) {
 		snprintf(name, size, "[unknown]");
 		return;
 	}
-	symbol = symbolize(symbols, found, addr, NULL);
+	symbol = symbolize(symbols, found, addr, &place);
+	if (symbol && source_lines && code_place_source(&place, source, sizeof(source))[0]) {
+		snprintf(name, size, "%s@%s", symbol, source);
+		return;
+	}
 	if (symbol) {
 		snprintf(name, size, "%s", symbol);
 		return;
@@ -97,7 +107,8 @@ void stacks_add(struct stack_table *table, struct maps_cache *maps,
 	/* Outermost first; return addresses point past their call. */
 	for (__u32 i = nr; i-- > 0;) {
 		name_frame(name, sizeof(name), maps, symbols, record->fault.tgid,
-			   i ? record->frames[i] - 1 : record->frames[i]);
+			   i ? record->frames[i] - 1 : record->frames[i],
+			   table->source_lines);
 		at = put_frame(line, at, name, room);
 	}
 	put_frame(line, at, leaf, FOLDED_MAX);
@@ -107,6 +118,7 @@ void stacks_add(struct stack_table *table, struct maps_cache *maps,
 
 		if (*slot != NO_STACK && !strcmp(table->stacks[*slot].frames, line)) {
 			table->stacks[*slot].count++;
+			table->stacks[*slot].latency_ns += record->fault.latency_ns;
 			return;
 		}
 		if (*slot != NO_STACK)
@@ -117,6 +129,7 @@ void stacks_add(struct stack_table *table, struct maps_cache *maps,
 			return;
 		}
 		table->stacks[table->nr_stacks].count = 1;
+		table->stacks[table->nr_stacks].latency_ns = record->fault.latency_ns;
 		*slot = (int)table->nr_stacks++;
 		return;
 	}

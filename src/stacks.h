@@ -1,7 +1,8 @@
 /*
  * --stacks: sampled faults' user stacks, named through /proc/PID/maps and
  * the binaries' symbols while the process lives, counted as folded lines
- * ("comm;outer;...;inner;[class]") for flame graph tools.
+ * ("comm;outer;...;inner;[class]") for flame graph tools; with source
+ * lines, a frame whose DWARF has one is "function@file.c:123".
  */
 #ifndef PFWATCH_STACKS_H
 #define PFWATCH_STACKS_H
@@ -15,6 +16,7 @@
 struct folded_stack {
 	char *frames;
 	__u64 count;
+	__u64 latency_ns;		/* the sampled faults' time, summed */
 };
 
 struct stack_table {
@@ -24,6 +26,7 @@ struct stack_table {
 	__u64 sampled;			/* stacks received */
 	__u64 untracked;		/* past STACKS_MAX distinct stacks */
 	__u64 distinct;			/* read from a file: how many it had */
+	bool source_lines;		/* frames "function@file.c:123" */
 };
 
 int stacks_init(struct stack_table *table);

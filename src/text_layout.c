@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hist.h"
+#include "render_cgroups.h"
 #include "render_text.h"
 #include "text_layout.h"
 #include "where.h"
@@ -14,16 +15,53 @@ static const struct {
 	char key;
 } columns[NR_LAYOUT_COLUMNS] = {
 	[COL_PID] = { "PID", 7, 'P' },
-	[COL_USER] = { "USER", 7, 'U' },
+	[COL_USER] = { "USER", 5, 'U' },
 	[COL_COMM] = { "COMM", 11, 'C' },
 	[COL_MINOR] = { "MINOR/s", 7, 'N' },
 	[COL_MAJOR] = { "MAJOR/s", 7, 'J' },
 	[COL_INVALID] = { "INVAL/s", 7, 'I' },
-	[COL_P50] = { "P50", 6, '5' },
-	[COL_P99] = { "P99", 6, '9' },
+	[COL_P50] = { "P50", 5, '5' },
+	[COL_P99] = { "P99", 5, '9' },
 	[COL_FAULT_MS] = { "FLTms/s", 7, 'T' },
-	[COL_RSS] = { "RSS", 6, 'R' },
+	[COL_RSS] = { "RSS", 4, 'R' },
+	[COL_CAUSE] = { "CAUSE", 5, 'W' },
 };
+
+int layout_top_cause(const struct view_row *view)
+{
+	int top = -1;
+
+	for (int cause = 0; cause < NR_FAULT_CAUSES; cause++)
+		if (view->cause_ns[cause] &&
+		    (top < 0 || view->cause_ns[cause] > view->cause_ns[top]))
+			top = cause;
+	return top;
+}
+
+const char *layout_cause_short(int cause)
+{
+	static const char *const names[NR_FAULT_CAUSES] = {
+		[CAUSE_IO] = "io", [CAUSE_DIRECT_RECLAIM] = "recl",
+		[CAUSE_MEMCG_RECLAIM] = "memcg", [CAUSE_COMPACTION] = "cmpct",
+		[CAUSE_MMAP_LOCK] = "mmap", [CAUSE_WRITEBACK] = "wback",
+		[CAUSE_RUNQUEUE] = "runq", [CAUSE_SLEEP] = "sleep", [CAUSE_CPU] = "cpu",
+	};
+
+	return cause >= 0 && cause < NR_FAULT_CAUSES ? names[cause] : "-";
+}
+
+/* The share of a row's time in faults spent waiting: what W sorts by. */
+static double waiting_share(const struct view_row *view)
+{
+	__u64 all = 0, waits = 0;
+
+	for (int cause = 0; cause < NR_FAULT_CAUSES; cause++) {
+		all += view->cause_ns[cause];
+		if (cause != CAUSE_CPU)
+			waits += view->cause_ns[cause];
+	}
+	return all ? (double)waits / (double)all : 0;
+}
 
 int layout_column_key(enum layout_column column)
 {
@@ -50,6 +88,7 @@ static double sort_value(const struct layout_row *row, enum layout_column by)
 	case COL_P99: return (double)row->p99_ns;
 	case COL_FAULT_MS: return row->view->fault_ms_per_s;
 	case COL_RSS: return (double)row->rss_kib;
+	case COL_CAUSE: return waiting_share(row->view);
 	default: return 0;
 	}
 }
@@ -119,28 +158,73 @@ void layout_format_count(char *buf, size_t size, double value)
 		snprintf(buf, size, "%.1fM", value / 1e6);
 }
 
-/* format_ns() without its space: "812ns", "1.7us", "45us", "35.2ms". */
+/*
+ * A latency in five characters: "812ns", "1.7us", "45us", "35ms", "1.3s";
+ * each step starts where the one below would round to a sixth.
+ */
 static void format_latency(char *buf, size_t size, __u64 ns)
 {
-	char spaced[16];
-	size_t at = 0;
-
-	format_ns(spaced, sizeof(spaced), ns);
-	for (const char *c = spaced; *c && at + 1 < size; c++)
-		if (*c != ' ')
-			buf[at++] = *c;
-	buf[at] = '\0';
+	if (ns < 1000)
+		snprintf(buf, size, "%lluns", (unsigned long long)ns);
+	else if (ns < 9950)
+		snprintf(buf, size, "%.1fus", ns / 1e3);
+	else if (ns < 999500)
+		snprintf(buf, size, "%.0fus", ns / 1e3);
+	else if (ns < 9950000)
+		snprintf(buf, size, "%.1fms", ns / 1e6);
+	else if (ns < 999500000)
+		snprintf(buf, size, "%.0fms", ns / 1e6);
+	else if (ns < 9950000000ULL)
+		snprintf(buf, size, "%.1fs", ns / 1e9);
+	else
+		snprintf(buf, size, "%.0fs", ns / 1e9);
 }
 
-/* "512K", "12M", "1.2G". */
+/* "512K", "9.5M", "12M", "1.2G", "512G", "63T": four characters at most. */
 static void format_kib(char *buf, size_t size, __u64 kib)
 {
-	if (kib < 10000)
-		snprintf(buf, size, "%lluK", (unsigned long long)kib);
-	else if (kib < 10000 * 1024)
-		snprintf(buf, size, "%lluM", (unsigned long long)(kib / 1024));
+	static const char units[] = "KMGT";
+	double value = (double)kib;
+	int unit = 0;
+
+	/* Past three digits, the next unit: 1000K is 0.98M, shown 1.0M. */
+	while (value >= 999.5 && unit < 3) {
+		value /= 1024;
+		unit++;
+	}
+	if (value < 9.95 && unit)
+		snprintf(buf, size, "%.1f%c", value, units[unit]);
 	else
-		snprintf(buf, size, "%.1fG", kib / 1048576.0);
+		snprintf(buf, size, "%.0f%c", value, units[unit]);
+}
+
+void layout_causes_line(char *buf, size_t size, const __u64 cause_ns[NR_FAULT_CAUSES])
+{
+	bool shown[NR_FAULT_CAUSES] = { false };
+	__u64 all = 0;
+	int at = snprintf(buf, size, "%-8s", "causes");
+
+	for (int cause = 0; cause < NR_FAULT_CAUSES; cause++)
+		all += cause_ns[cause];
+	if (!all) {
+		snprintf(buf + at, size - (size_t)at, " (no timed fault)");
+		return;
+	}
+	for (int n = 0; n < NR_FAULT_CAUSES && at < (int)size; n++) {
+		int top = -1;
+		char time[16];
+
+		for (int cause = 0; cause < NR_FAULT_CAUSES; cause++)
+			if (!shown[cause] && cause_ns[cause] &&
+			    (top < 0 || cause_ns[cause] > cause_ns[top]))
+				top = cause;
+		if (top < 0)
+			break;
+		shown[top] = true;
+		format_latency(time, sizeof(time), cause_ns[top]);
+		at += snprintf(buf + at, size - (size_t)at, " %s %s %.0f%% ",
+			       fault_cause_name(top), time, 100.0 * cause_ns[top] / all);
+	}
 }
 
 void layout_title_line(char *buf, size_t size, bool threads)
@@ -149,7 +233,7 @@ void layout_title_line(char *buf, size_t size, bool threads)
 
 	buf[0] = '\0';
 	for (int c = 0; c < NR_LAYOUT_COLUMNS && at < size; c++) {
-		bool left = c == COL_USER || c == COL_COMM;
+		bool left = c == COL_USER || c == COL_COMM || c == COL_CAUSE;
 		const char *title = threads && c == COL_PID ? "TID" : columns[c].title;
 
 		at += (size_t)snprintf(buf + at, size - at, "%s%*s", c ? " " : "",
@@ -166,28 +250,72 @@ void layout_column_span(enum layout_column column, int *start, int *width)
 	*width = column < NR_LAYOUT_COLUMNS ? columns[column].width : 0;
 }
 
+/* The cells process and cgroup rows share: rates by kind and latency. */
+struct rate_cells {
+	char minor[16], major[16], invalid[16], p50[16], p99[16];
+};
+
+static void format_rate_cells(struct rate_cells *cells, const struct layout_row *row)
+{
+	const struct view_row *v = row->view;
+
+	layout_format_count(cells->minor, sizeof(cells->minor), v->rates.per_s[KIND_MINOR]);
+	layout_format_count(cells->major, sizeof(cells->major), v->rates.per_s[KIND_MAJOR]);
+	layout_format_count(cells->invalid, sizeof(cells->invalid), v->rates.per_s[KIND_INVALID]);
+	if (hist_count(v->hist)) {
+		format_latency(cells->p50, sizeof(cells->p50), row->p50_ns);
+		format_latency(cells->p99, sizeof(cells->p99), row->p99_ns);
+	} else {	/* only invalid faults, which have no latency */
+		snprintf(cells->p50, sizeof(cells->p50), "-");
+		snprintf(cells->p99, sizeof(cells->p99), "-");
+	}
+}
+
 void layout_row_line(char *buf, size_t size, const struct layout_row *row)
 {
 	const struct view_row *v = row->view;
-	char minor[16], major[16], invalid[16], p50[16], p99[16], rss[16];
+	struct rate_cells cells;
+	char rss[16];
 
-	layout_format_count(minor, sizeof(minor), v->rates.per_s[KIND_MINOR]);
-	layout_format_count(major, sizeof(major), v->rates.per_s[KIND_MAJOR]);
-	layout_format_count(invalid, sizeof(invalid), v->rates.per_s[KIND_INVALID]);
-	if (hist_count(v->hist)) {
-		format_latency(p50, sizeof(p50), row->p50_ns);
-		format_latency(p99, sizeof(p99), row->p99_ns);
-	} else {	/* only invalid faults, which have no latency */
-		snprintf(p50, sizeof(p50), "-");
-		snprintf(p99, sizeof(p99), "-");
-	}
+	format_rate_cells(&cells, row);
 	if (row->rss_kib)
 		format_kib(rss, sizeof(rss), row->rss_kib);
 	else
 		snprintf(rss, sizeof(rss), "-");
-	snprintf(buf, size, "%7u %-7.7s %-11.11s %7s %7s %7s %6s %6s %7.2f %6s",
-		 layout_row_id(row), row->user, v->comm, minor, major,
-		 invalid, p50, p99, v->fault_ms_per_s, rss);
+	snprintf(buf, size, "%7u %-5.5s %-11.11s %7s %7s %7s %5s %5s %7.2f %4s %-5s",
+		 layout_row_id(row), row->user, v->comm, cells.minor, cells.major,
+		 cells.invalid, cells.p50, cells.p99, v->fault_ms_per_s, rss,
+		 layout_cause_short(layout_top_cause(v)));
+}
+
+/*
+ * PROCS and CGROUP span PID, USER and COMM, RSS stays blank: the other
+ * columns stay put, and PATH starts past 80 columns.
+ */
+#define CGROUP_NAME_SHOWN (5 + 1 + 11)
+
+void layout_cgroup_title_line(char *buf, size_t size)
+{
+	snprintf(buf, size, "%7s %-*s %7s %7s %7s %5s %5s %7s %4s %-5s %s", "PROCS",
+		 CGROUP_NAME_SHOWN, "CGROUP", "MINOR/s", "MAJOR/s", "INVAL/s", "P50", "P99",
+		 "FLTms/s", "", "CAUSE", "PATH");
+}
+
+void layout_cgroup_row_line(char *buf, size_t size, const struct layout_row *row)
+{
+	/* The view is the cgroup row's first member. */
+	const struct cgroup_row *cgroup = (const struct cgroup_row *)row->view;
+	const struct view_row *v = row->view;
+	struct rate_cells cells;
+	char path[CGROUP_PATH_SHOWN + 1];
+
+	format_rate_cells(&cells, row);
+	cgroup_path_abbrev(cgroup->path, path, CGROUP_PATH_SHOWN);
+	snprintf(buf, size, "%7u %-*.*s %7s %7s %7s %5s %5s %7.2f %4s %-5s %s",
+		 cgroup->processes, CGROUP_NAME_SHOWN, CGROUP_NAME_SHOWN, cgroup->name,
+		 cells.minor, cells.major, cells.invalid, cells.p50, cells.p99,
+		 v->fault_ms_per_s, "",
+		 layout_cause_short(layout_top_cause(v)), path);
 }
 
 void layout_mapping_title(char *buf, size_t size)

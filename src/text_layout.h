@@ -12,7 +12,7 @@
 
 enum layout_column {
 	COL_PID, COL_USER, COL_COMM, COL_MINOR, COL_MAJOR, COL_INVALID,
-	COL_P50, COL_P99, COL_FAULT_MS, COL_RSS, NR_LAYOUT_COLUMNS,
+	COL_P50, COL_P99, COL_FAULT_MS, COL_RSS, COL_CAUSE, NR_LAYOUT_COLUMNS,
 };
 
 /* A process row: the view's rates and what the screen reads from /proc. */
@@ -22,6 +22,17 @@ struct layout_row {
 	__u64 rss_kib;
 	__u64 p50_ns, p99_ns;
 };
+
+/* The cause a row's faults spent most time on, or -1 when none was timed. */
+int layout_top_cause(const struct view_row *view);
+/* A cause in at most five characters, for the CAUSE column: "memcg". */
+const char *layout_cause_short(int cause);
+
+/*
+ * The detail pane's line of causes: "causes   memcg_reclaim 2.2s 96%
+ * cpu 93ms 4%", most time first; "(no timed fault)" when none.
+ */
+void layout_causes_line(char *buf, size_t size, const __u64 cause_ns[NR_FAULT_CAUSES]);
 
 /* What the PID column shows: the TID on thread rows, else the PID. */
 __u32 layout_row_id(const struct layout_row *row);
@@ -33,6 +44,14 @@ void layout_sort(struct layout_row *rows, size_t nr_rows, enum layout_column by)
 /* Column titles (TID first for thread rows), then one row: 80 at most. */
 void layout_title_line(char *buf, size_t size, bool threads);
 void layout_row_line(char *buf, size_t size, const struct layout_row *row);
+/*
+ * The cgroup table's titles and rows (g): PROCS and CGROUP (its short
+ * name) where PID, USER and COMM stand, the same numbers (no RSS), its
+ * path last, past 80 columns.
+ * @row->view is a struct cgroup_row's view.
+ */
+void layout_cgroup_title_line(char *buf, size_t size);
+void layout_cgroup_row_line(char *buf, size_t size, const struct layout_row *row);
 /* Where a column stands in those lines, to highlight the sort column. */
 void layout_column_span(enum layout_column column, int *start, int *width);
 

@@ -1,6 +1,8 @@
 /* Per-process rates since the last view, for every periodic output. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hist.h"
 #include "view.h"
 
 double kind_rates_total(const struct kind_rates *rates)
@@ -30,9 +32,13 @@ static void row_fill(struct view_row *row, const struct process_record *record,
 
 	memset(row, 0, sizeof(*row));
 	row->tgid = record->tgid;
+	row->cgroup_id = record->cgroup_id;
 	memcpy(row->comm, record->comm, COMM_LEN);
 	for (int c = 0; c < NR_FAULT_CLASSES; c++) {
 		sum_ns += now->latency_sum_ns[c] - (then ? then->latency_sum_ns[c] : 0);
+		for (int cause = 0; cause < NR_FAULT_CAUSES; cause++)
+			row->cause_ns[cause] += now->cause_ns[c][cause] -
+						(then ? then->cause_ns[c][cause] : 0);
 		if (fault_class_kind(c) > KIND_MAJOR)
 			continue;
 		for (__u32 b = 0; b < HIST_BUCKETS; b++)
@@ -128,6 +134,61 @@ struct view_row *view_thread_rows(const struct thread_stats *now, size_t nr_now,
 	}
 	qsort(rows, *nr_rows, sizeof(*rows), busiest_first);
 	return rows;
+}
+
+static void cgroup_row_start(struct cgroup_row *row, __u64 id,
+			     const struct cgroup_names *names)
+{
+	const struct cgroup_name *name = names ? cgroup_names_find(names, id) : NULL;
+
+	row->view.cgroup_id = id;
+	snprintf(row->path, sizeof(row->path), "%s", name ? name->path : CGROUP_UNKNOWN_PATH);
+	snprintf(row->name, sizeof(row->name), "%s", name ? name->name : CGROUP_UNKNOWN_PATH);
+	snprintf(row->view.comm, sizeof(row->view.comm), "%.*s", COMM_LEN - 1, row->name);
+}
+
+static void cgroup_row_add(struct cgroup_row *row, const struct view_row *process)
+{
+	for (int kind = 0; kind < NR_SHOWN_KINDS; kind++)
+		row->view.rates.per_s[kind] += process->rates.per_s[kind];
+	row->view.fault_ms_per_s += process->fault_ms_per_s;
+	hist_add(row->view.hist, process->hist);
+	for (int cause = 0; cause < NR_FAULT_CAUSES; cause++)
+		row->view.cause_ns[cause] += process->cause_ns[cause];
+	row->processes++;
+}
+
+static int busiest_cgroup_first(const void *a, const void *b)
+{
+	const struct cgroup_row *x = a, *y = b;
+	int order = busiest_first(&x->view, &y->view);
+
+	if (order)
+		return order;
+	return x->view.cgroup_id < y->view.cgroup_id ? -1 :
+	       x->view.cgroup_id > y->view.cgroup_id;
+}
+
+struct cgroup_row *view_cgroup_rows(const struct view_row *rows, size_t nr_rows,
+				    const struct cgroup_names *names,
+				    size_t *nr_cgroups)
+{
+	struct cgroup_row *cgroups = calloc(nr_rows ? nr_rows : 1, sizeof(*cgroups));
+
+	*nr_cgroups = 0;
+	if (!cgroups)
+		return NULL;
+	for (size_t i = 0; i < nr_rows; i++) {
+		size_t c = 0;
+
+		while (c < *nr_cgroups && cgroups[c].view.cgroup_id != rows[i].cgroup_id)
+			c++;
+		if (c == *nr_cgroups)
+			cgroup_row_start(&cgroups[(*nr_cgroups)++], rows[i].cgroup_id, names);
+		cgroup_row_add(&cgroups[c], &rows[i]);
+	}
+	qsort(cgroups, *nr_cgroups, sizeof(*cgroups), busiest_cgroup_first);
+	return cgroups;
 }
 
 void view_totals(const struct view_row *rows, size_t nr_rows,

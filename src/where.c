@@ -11,6 +11,8 @@
 #define NO_ENTRY (-1)
 /* User addresses end below this on x86-64; above is the kernel's. */
 #define KERNEL_SPACE 0xffff800000000000ULL
+/* "file.c:123": longer file names are cut. */
+#define SOURCE_MAX 256
 
 static __u64 mix(__u64 x)
 {
@@ -95,6 +97,7 @@ void where_free(struct where_table *where)
 	for (size_t i = 0; i < where->nr_code; i++) {
 		free(where->code[i].binary);
 		free(where->code[i].symbol);
+		free(where->code[i].source);
 	}
 	if (indexes) {
 		free(indexes->mappings.slots);
@@ -102,6 +105,7 @@ void where_free(struct where_table *where)
 		free(indexes->code.slots);
 		free(indexes);
 	}
+	free(where->deferred);
 	free(where->mappings);
 	free(where->files);
 	free(where->pages);
@@ -276,7 +280,7 @@ static void add_page(struct where_table *where, __u32 tgid, __u64 address, int k
 }
 
 struct code_key {
-	const char *binary, *symbol;
+	const char *binary, *symbol, *source;
 	const char *build_id;		/* "" if none; a rebuilt binary differs */
 };
 
@@ -286,18 +290,34 @@ static bool same_code(const void *table, int entry, const void *key)
 	const struct code_key *k = key;
 
 	return !strcmp(c->binary, k->binary) && !strcmp(c->symbol, k->symbol) &&
-	       !strcmp(c->build_id, k->build_id);
+	       !strcmp(c->source, k->source) && !strcmp(c->build_id, k->build_id);
 }
 
-/* The binary and function of a fault's instruction. */
-static struct code_key code_of(struct maps_cache *maps, struct symbolizer *symbols,
-			       const struct fault_record *record)
+/* The key of a symbolized address; @source holds its line. */
+static struct code_key place_key(const char *binary, const struct code_place *place,
+				 char *source, size_t source_size)
 {
-	struct code_key key = { "[unknown]", "", "" };
-	const struct binary_symbols *binary;
-	const struct mapping *found;
-	const char *symbol;
+	struct code_key key = { binary, place->function ? place->function : "",
+				source, place->binary ? place->binary->build_id : "" };
 
+	code_place_source(place, source, source_size);
+	return key;
+}
+
+/*
+ * The binary, function and source line of a fault's instruction; the
+ * line is written into @source, which the key points to. @place gets
+ * where it was found (no binary: not in a file).
+ */
+static struct code_key code_of(struct maps_cache *maps, struct symbolizer *symbols,
+			       const struct fault_record *record, char *source,
+			       size_t source_size, struct code_place *place)
+{
+	struct code_key key = { "[unknown]", "", source, "" };
+	const struct mapping *found;
+
+	source[0] = '\0';
+	memset(place, 0, sizeof(*place));
 	if (record->ip >= KERNEL_SPACE) {
 		key.binary = "[kernel]";
 		return key;
@@ -305,45 +325,129 @@ static struct code_key code_of(struct maps_cache *maps, struct symbolizer *symbo
 	found = maps_cache_find(maps, (pid_t)record->tgid, record->ip);
 	if (!found)
 		return key;
-	symbol = symbolize(symbols, found, record->ip, &binary);
-	key.binary = found->kind == MAPPING_FILE || found->kind == MAPPING_SPECIAL
-		     ? found->path : "[anon]";
-	key.symbol = symbol ? symbol : "";
-	if (binary)
-		key.build_id = binary->build_id;
-	return key;
+	symbolize(symbols, found, record->ip, place);
+	return place_key(found->kind == MAPPING_FILE || found->kind == MAPPING_SPECIAL
+			 ? found->path : "[anon]", place, source, source_size);
 }
 
-static void add_code(struct where_table *where, struct maps_cache *maps,
-		     struct symbolizer *symbols, const struct fault_record *record,
-		     int kind)
+/* One fault more for @key's entry, added if new. */
+static void count_code(struct where_table *where, const struct code_key *key,
+		       enum fault_class fault_class, __u64 latency_ns)
 {
 	struct where_indexes *indexes = where->indexes;
-	struct code_key key = code_of(maps, symbols, record);
 	struct where_code *c;
 	int *slot;
 
-	slot = index_slot(&indexes->code, hash_text(key.binary, hash_text(key.symbol, 1)),
-			  same_code, where->code, &key);
+	slot = index_slot(&indexes->code, hash_text(key->binary, hash_text(key->symbol,
+			  hash_text(key->source, 1))), same_code, where->code, key);
 	if (*slot == NO_ENTRY) {
 		if (where->nr_code == WHERE_MAX_CODE) {
 			where->untracked++;
 			return;
 		}
 		c = &where->code[where->nr_code];
-		c->binary = strdup(key.binary);
-		c->symbol = strdup(key.symbol);
-		snprintf(c->build_id, sizeof(c->build_id), "%s", key.build_id);
-		if (!c->binary || !c->symbol) {
+		c->binary = strdup(key->binary);
+		c->symbol = strdup(key->symbol);
+		c->source = strdup(key->source);
+		snprintf(c->build_id, sizeof(c->build_id), "%s", key->build_id);
+		if (!c->binary || !c->symbol || !c->source) {
 			free(c->binary);
 			free(c->symbol);
-			c->binary = c->symbol = NULL;
+			free(c->source);
+			c->binary = c->symbol = c->source = NULL;
 			where->untracked++;
 			return;
 		}
 		*slot = (int)where->nr_code++;
 	}
-	where->code[*slot].count[kind]++;
+	c = &where->code[*slot];
+	c->count[class_shown_kind(fault_class)]++;
+	c->class_count[fault_class]++;
+	c->class_latency_ns[fault_class] += latency_ns;
+}
+
+/*
+ * Faults in a binary whose debug file is on its way wait here, by file
+ * offset, to be named once it has come; false when the list is full.
+ */
+static bool defer_code(struct where_table *where, const struct code_place *place,
+		       __u64 file_offset, const struct fault_record *record)
+{
+	struct deferred_code *grown;
+
+	if (where->nr_deferred == WHERE_MAX_DEFERRED)
+		return false;
+	if (where->nr_deferred == where->deferred_room) {
+		size_t room = where->deferred_room ? 2 * where->deferred_room : 256;
+
+		grown = realloc(where->deferred, room * sizeof(*grown));
+		if (!grown)
+			return false;
+		where->deferred = grown;
+		where->deferred_room = room;
+	}
+	where->deferred[where->nr_deferred++] = (struct deferred_code){
+		place->binary, file_offset, record->latency_ns, record->fault_class,
+	};
+	return true;
+}
+
+static void add_code(struct where_table *where, struct maps_cache *maps,
+		     struct symbolizer *symbols, const struct fault_record *record)
+{
+	char source[SOURCE_MAX];
+	struct code_place place;
+	struct code_key key = code_of(maps, symbols, record, source, sizeof(source), &place);
+	const struct mapping *found;
+
+	if (place.binary && place.binary->fetching) {
+		found = maps_cache_find(maps, (pid_t)record->tgid, record->ip);
+		if (found && defer_code(where, &place, record->ip - found->start + found->offset,
+					record))
+			return;
+	}
+	count_code(where, &key, record->fault_class, record->latency_ns);
+}
+
+/* The deferred faults named now, or kept if still waiting and not @final. */
+static void replay_deferred(struct where_table *where, struct symbolizer *symbols,
+			    bool final)
+{
+	static const struct mapping whole_file = { .kind = MAPPING_FILE };
+	struct mapping *file = malloc(sizeof(*file));
+	size_t kept = 0;
+
+	if (!file)
+		return;
+	for (size_t i = 0; i < where->nr_deferred; i++) {
+		struct deferred_code *d = &where->deferred[i];
+		struct code_place place;
+		char source[SOURCE_MAX];
+		struct code_key key;
+
+		/* The file mapped whole from offset 0: the offset is the address. */
+		*file = whole_file;
+		file->inode = d->binary->inode;
+		file->dev_major = d->binary->dev_major;
+		file->dev_minor = d->binary->dev_minor;
+		snprintf(file->path, sizeof(file->path), "%s", d->binary->path);
+		symbolize(symbols, file, d->file_offset, &place);
+		if (!final && place.binary && place.binary->fetching) {
+			where->deferred[kept++] = *d;
+			continue;
+		}
+		key = place_key(d->binary->path, &place, source, sizeof(source));
+		count_code(where, &key, d->fault_class, d->latency_ns);
+	}
+	where->nr_deferred = kept;
+	free(file);
+}
+
+void where_settle(struct where_table *where, struct symbolizer *symbols, int timeout_ms)
+{
+	if (where->nr_deferred)
+		symbolizer_settle(symbols, timeout_ms);
+	replay_deferred(where, symbols, true);
 }
 
 void where_add(struct where_table *where, struct maps_cache *maps,
@@ -357,7 +461,11 @@ void where_add(struct where_table *where, struct maps_cache *maps,
 	if (record->fault_class >= NR_FAULT_CLASSES)
 		return;
 	add_page(where, record->tgid, record->address, kind);
-	add_code(where, maps, symbols, record, kind);
+	if (where->nr_deferred && symbolizer_fetches_ended(symbols) != where->fetches_seen) {
+		where->fetches_seen = symbolizer_fetches_ended(symbols);
+		replay_deferred(where, symbols, false);
+	}
+	add_code(where, maps, symbols, record);
 	found = maps_cache_find(maps, (pid_t)record->tgid, record->address);
 	if (!found) {
 		where->unplaced++;
@@ -377,9 +485,11 @@ void where_add(struct where_table *where, struct maps_cache *maps,
 
 void where_describe(struct maps_cache *maps, struct symbolizer *symbols,
 		    const struct fault_record *record, char *mapping,
-		    size_t mapping_size, char *function, size_t function_size)
+		    size_t mapping_size, char *function, size_t function_size,
+		    char *source, size_t source_size)
 {
-	struct code_key code = code_of(maps, symbols, record);
+	struct code_place place;
+	struct code_key code = code_of(maps, symbols, record, source, source_size, &place);
 	const struct mapping *found;
 
 	/* Before the next lookup, which may re-read the maps code points into. */

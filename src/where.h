@@ -59,11 +59,25 @@ struct where_page {
 struct where_code {
 	char *binary;			/* "[anon]", "[vdso]", "[kernel]" or a path */
 	char *symbol;			/* "" when the binary has no symbol there */
+	char *source;			/* "file.c:123", "" without DWARF lines */
 	char build_id[41];		/* the binary's GNU build ID, hex, or "" */
 	__u64 count[WHERE_KINDS];
+	/* Per class, for pprof (not in JSON: 0 when read from a file). */
+	__u64 class_count[NR_FAULT_CLASSES];
+	__u64 class_latency_ns[NR_FAULT_CLASSES];
 };
 
 struct where_indexes;
+
+#define WHERE_MAX_DEFERRED 65536
+
+/* A fault whose binary's debug file was being fetched when it came. */
+struct deferred_code {
+	const struct binary_symbols *binary;
+	__u64 file_offset;		/* of the instruction in the binary */
+	__u32 latency_ns;
+	__u32 fault_class;
+};
 
 struct where_table {
 	struct where_mapping *mappings;
@@ -75,6 +89,9 @@ struct where_table {
 	struct where_code *code;
 	size_t nr_code;
 	struct where_indexes *indexes;	/* where.c's lookup tables */
+	struct deferred_code *deferred;	/* not in code[] yet */
+	size_t nr_deferred, deferred_room;
+	size_t fetches_seen;		/* debug fetches ended at the last replay */
 	__u64 placed;			/* faults resolved to a mapping */
 	__u64 unplaced;			/* process or mapping gone first */
 	__u64 untracked;		/* a table was full */
@@ -89,13 +106,21 @@ void where_add(struct where_table *where, struct maps_cache *maps,
 	       const char *comm);
 
 /*
+ * Before the summary: waits up to @timeout_ms for the debug files on
+ * their way, then counts the faults that waited for them in code[].
+ */
+void where_settle(struct where_table *where, struct symbolizer *symbols, int timeout_ms);
+
+/*
  * One fault's place as text, for the --min-latency stream: its mapping
- * ("[heap]", "anon", "/lib/x.so+0x1000", "-" when gone) and the function
- * of its instruction ("?" without a symbol there).
+ * ("[heap]", "anon", "/lib/x.so+0x1000", "-" when gone), the function of
+ * its instruction ("?" without a symbol there) and its source line
+ * ("file.c:123", "" without one).
  */
 void where_describe(struct maps_cache *maps, struct symbolizer *symbols,
 		    const struct fault_record *record, char *mapping,
-		    size_t mapping_size, char *function, size_t function_size);
+		    size_t mapping_size, char *function, size_t function_size,
+		    char *source, size_t source_size);
 
 /* Adds @count to a page's counts; -1 when the table is full. */
 int where_put_page(struct where_table *where, __u32 tgid, __u64 page,
