@@ -11,9 +11,11 @@ import csv
 import gzip
 import io
 import json
+import math
 import mmap
 import os
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -44,7 +46,9 @@ STARTUP_SLACK = {"anon_zero": 64, "cow": 64, "file_cached": 160}
 GUP_SLACK = 16
 
 MAJOR = ("file_read", "swap_in")
-MINOR = ("anon_zero", "cow", "file_cached")
+# uffd counts minor or major as the kernel did (uffd_major says which): it is
+# listed with the minor classes, in bpf/pfwatch.h's order.
+MINOR = ("anon_zero", "anon_thp", "cow", "file_cached", "swap_cache", "numa_hint", "uffd")
 INVALID = ("segv_maperr", "segv_accerr", "sigbus")
 
 SUITE = Suite("integration")
@@ -94,14 +98,17 @@ def faultgen_measured(proc):
     return int(fields["minflt"]), int(fields["majflt"])
 
 
-def check_rusage(doc, exact_major=True):
+def check_rusage(doc, exact_major=True, gup_slack=GUP_SLACK):
     """pfwatch's minor/major totals against the kernel's wait4 rusage."""
     cmd = command_record(doc)
     minor, major = doc["totals"]["minor"], doc["totals"]["major"]
     ru_min, ru_maj = cmd["rusage"]["minflt"], cmd["rusage"]["majflt"]
-    slack = GUP_SLACK if doc["pfwatch"]["backend"] == "perf" else 0
-    assert ru_min - slack <= minor <= ru_min, \
-        f"minor {minor} vs wait4 minflt {ru_min} (slack {slack})"
+    slack = gup_slack if doc["pfwatch"]["backend"] == "perf" else 0
+    # Outcomes the kernel skipped (a preempted fexit program, fully
+    # preemptible kernels) are counted by pfwatch, each a fault.
+    missed = doc["diagnostics"].get("outcomes_missed", 0)
+    assert ru_min - slack - missed <= minor <= ru_min, \
+        f"minor {minor} vs wait4 minflt {ru_min} (slack {slack}, {missed} outcomes missed)"
     if exact_major:
         assert major == ru_maj, f"major {major} vs wait4 majflt {ru_maj}"
     return f"minor {minor}/{ru_min} major {major}/{ru_maj}"
@@ -129,6 +136,17 @@ def check_scenario(scenario, n=N):
 def need_root():
     if os.geteuid() != 0:
         raise Skip("needs root to load BPF programs")
+
+
+def kernel_before(major, minor):
+    """Whether the running kernel is older than @major.@minor."""
+    release = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return bool(release) and tuple(map(int, release.groups())) < (major, minor)
+
+
+def need_stacks():
+    if kernel_before(5, 11):
+        raise Skip("--stacks needs Linux 5.11 (a user stack of the current task's BTF)")
 
 
 @test
@@ -203,6 +221,579 @@ def swap_in():
         return check_scenario("swap_in")
 
 
+# --- issue 16: the new fault kinds, and where each fault's time went ---
+CAUSES = ("io", "direct_reclaim", "memcg_reclaim", "compaction", "mmap_lock",
+          "writeback", "runqueue", "sleep", "cpu")
+
+
+def scenario_line(stdout):
+    """faultgen's scenario line as {key: value}, numbers as ints."""
+    lines = [l for l in stdout.splitlines() if l.startswith("scenario=")]
+    assert lines, f"faultgen printed no scenario line: {stdout!r}"
+    fields = dict(kv.split("=", 1) for kv in lines[0].split())
+    return {k: int(v) if v.lstrip("-").isdigit() else v for k, v in fields.items()}
+
+
+def check_causes_add_up(doc):
+    """Every process and the totals, class by class: the causes add up to
+    the latency sum exactly, "cpu" counts every timed fault, no cause
+    counts more faults than were timed, and no untimed class has causes."""
+    records = [*doc["processes"], doc["totals"]]
+    for rec in records:
+        who = rec.get("comm", "totals")
+        assert "causes" in rec, f"{who}: no \"causes\" (docs/json-schema.md)"
+        for cls, lat in rec["latency_ns"].items():
+            causes = rec["causes"].get(cls, {})
+            if not lat["count"]:
+                assert not causes, f"{who} {cls}: causes without a timed fault: {causes}"
+                continue
+            added = sum(c["ns"] for c in causes.values())
+            assert added == lat["sum"], \
+                f"{who} {cls}: causes add up to {added} ns, the latency sum is {lat['sum']}"
+            assert causes["cpu"]["faults"] == lat["count"], \
+                f"{who} {cls}: cpu counts {causes['cpu']['faults']} of {lat['count']} timed faults"
+            for name, c in causes.items():
+                assert name in CAUSES and 0 < c["faults"] <= lat["count"], f"{who} {cls}: {name} {c}"
+    return len(records)
+
+
+def cause_of(rec, cause, classes=None):
+    """(faults, ns) that waited on @cause, over @classes (default: all)."""
+    picked = [c.get(cause, {"faults": 0, "ns": 0}) for cls, c in rec["causes"].items()
+              if classes is None or cls in classes]
+    return sum(c["faults"] for c in picked), sum(c["ns"] for c in picked)
+
+
+def backend_separates(doc, fault_class=None, cause=None):
+    """Skip when the run says its backend or kernel cannot see it."""
+    run = doc.get("run", {})
+    if fault_class in run.get("unseparated_classes", []):
+        raise Skip(f"{doc['pfwatch']['backend']} on this kernel does not separate {fault_class}")
+    if cause in run.get("unmeasured_causes", []):
+        raise Skip(f"{doc['pfwatch']['backend']} on this kernel does not measure {cause}")
+
+
+def mounted_on(path):
+    """'SOURCE (FSTYPE)' of the mount that holds @path (/proc/self/mountinfo)."""
+    best, what = "", "?"
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields, rest = line.split(" - ", 1)
+            point = fields.split()[4]
+            if (path + "/").startswith(point.rstrip("/") + "/") and len(point) >= len(best):
+                fstype, source = rest.split()[:2]
+                best, what = point, f"{source} ({fstype})"
+    return what
+
+
+class SwapFile:
+    """Swap on a disk for the duration of a test: a file, swapped off and
+    removed afterwards, even when the test fails. There, unlike zram (see
+    Swap), a page written out stays in the swap cache until reclaim frees
+    it. Swap already on is used as it is, unless it is all zram and the
+    test needs the swap cache (@for_swap_cache)."""
+    SIZE = 256 << 20
+    # In the VM, /var/tmp is the initramfs (no swap files there) and /tmp
+    # an ext4 on zram1: it swaps, but synchronously, so no page stays cached.
+    DIRS = ("/var/tmp", "/tmp")
+
+    def __init__(self, for_swap_cache):
+        self.for_swap_cache = for_swap_cache
+        self.path = None
+
+    def __enter__(self):
+        with open("/proc/swaps") as f:
+            active = [line.split()[0] for line in f.read().splitlines()[1:]]
+        if active:
+            if self.for_swap_cache and all(a.startswith("/dev/zram") for a in active):
+                raise Skip(f"the swap already on is zram ({', '.join(active)}): "
+                           "no page stays in its swap cache")
+            self.where = "swap already on: " + ", ".join(active)
+            return self
+        missing = [t for t in ("mkswap", "swapon", "swapoff") if not shutil.which(t)]
+        if missing:
+            raise Skip(f"no {', '.join(missing)} to set up a swap file (util-linux)")
+        refused = []
+        for directory in self.DIRS:
+            path = os.path.join(directory, f"pfwatch-swap-{os.getpid()}")
+            why = self.swap_on(path)
+            if not why:
+                self.path, self.where = path, f"swap file {path} on {mounted_on(directory)}"
+                return self
+            refused.append(f"{directory}: {why}")
+        raise Skip("cannot set up a swap file: " + "; ".join(refused))
+
+    def swap_on(self, path):
+        """None once @path is swapped on; else why not, with nothing left."""
+        try:
+            with open(path, "xb") as f:
+                os.fchmod(f.fileno(), 0o600)
+                for _ in range(self.SIZE >> 20):
+                    f.write(bytes(1 << 20))	# no holes: swapon refuses them
+                os.fsync(f.fileno())
+        except OSError as e:
+            self.remove(path)
+            return e.strerror
+        for step in (["mkswap", path], ["swapon", path]):
+            r = subprocess.run(step, capture_output=True, text=True)
+            if r.returncode:
+                self.remove(path)
+                return f"{' '.join(step)}: {(r.stderr or r.stdout).strip()}"
+        return None
+
+    @staticmethod
+    def remove(path):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+    def __exit__(self, *exc):
+        if not self.path:
+            return
+        off = subprocess.run(["swapoff", self.path], capture_output=True, text=True)
+        self.remove(self.path)
+        assert off.returncode == 0, f"swapoff {self.path}: {off.stderr.strip()}"
+
+
+class MemoryCgroup:
+    """A memory cgroup of @limit bytes, removed afterwards: cgroup v1's
+    memory controller where it is mounted (this host), else cgroup v2's
+    (the VM's Debian kernels), enabled for the root's children if need be."""
+    V1 = "/sys/fs/cgroup/memory"
+    V2 = "/sys/fs/cgroup"
+
+    def __init__(self, limit):
+        self.limit = limit
+
+    def __enter__(self):
+        name = f"pfwatch-memcg-{os.getpid()}"
+        if os.path.exists(os.path.join(self.V1, "memory.limit_in_bytes")):
+            self.path, knob = os.path.join(self.V1, name), "memory.limit_in_bytes"
+        else:
+            self.enable_v2()
+            self.path, knob = os.path.join(self.V2, name), "memory.max"
+        os.mkdir(self.path)
+        try:
+            with open(os.path.join(self.path, knob), "w") as f:
+                f.write(str(self.limit))
+        except OSError:
+            os.rmdir(self.path)
+            raise
+        return self
+
+    def enable_v2(self):
+        try:
+            with open(os.path.join(self.V2, "cgroup.controllers")) as f:
+                controllers = f.read().split()
+        except OSError:
+            controllers = []
+        if "memory" not in controllers:
+            raise Skip(f"no memory controller: neither cgroup v1's {self.V1} nor "
+                       f"\"memory\" in {self.V2}/cgroup.controllers (v2)")
+        with open(os.path.join(self.V2, "cgroup.subtree_control")) as f:
+            if "memory" in f.read().split():
+                return
+        try:
+            with open(os.path.join(self.V2, "cgroup.subtree_control"), "w") as f:
+                f.write("+memory")
+        except OSError as e:
+            raise Skip(f"cannot enable the v2 memory controller: {e.strerror}")
+
+    def __exit__(self, *exc):
+        for _ in range(50):	# the last member's exit is seen a moment later
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.1)
+        os.rmdir(self.path)
+
+
+def vmstat(name):
+    with open("/proc/vmstat") as f:
+        for line in f:
+            key, value = line.split()
+            if key == name:
+                return int(value)
+    raise Skip(f"/proc/vmstat has no {name} (CONFIG_NUMA_BALANCING?)")
+
+
+class NumaBalancing:
+    """kernel.numa_balancing on for the test, as it was after."""
+    PATH = "/proc/sys/kernel/numa_balancing"
+
+    def __enter__(self):
+        try:
+            with open(self.PATH) as f:
+                self.was = f.read().strip()
+            with open(self.PATH, "w") as f:
+                f.write("1")
+        except OSError as e:
+            raise Skip(f"cannot turn NUMA balancing on: {e.strerror}")
+        return self
+
+    def __exit__(self, *exc):
+        with open(self.PATH, "w") as f:
+            f.write(self.was)
+
+
+@test
+def numa_hint_faults_match_the_kernels_count():
+    """faultgen places pages on node 0 and reads them from a CPU of node 1
+    while NUMA balancing runs (make vmtest boots two emulated nodes): the
+    numa_hint faults pfwatch counts in every process, against the rise of
+    /proc/vmstat numa_hint_faults read inside pfwatch's run. The kernel
+    resets a thread's NUMA counters once per scan period, which can hide
+    a fault in a period that saw no other: a handful of faults either way
+    (and faults between pfwatch's attach and the first read) is the
+    stated tolerance, 1% or 3 faults."""
+    need_root()
+    if not os.path.exists("/sys/devices/system/node/node1"):
+        raise Skip("one NUMA node: no hint faults (make vmtest boots two)")
+    with NumaBalancing(), tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "numa.json")
+        tracer = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0", "-o", out]),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            assert wait_until_attached(tracer), "pfwatch did not start"
+            before = vmstat("numa_hint_faults")
+            gen = subprocess.Popen([FAULTGEN, "--touch-ms", "6000", "numa_hint", "2000"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            said, complaint = gen.communicate(timeout=120)
+            rise = vmstat("numa_hint_faults") - before
+        finally:
+            tracer.send_signal(signal.SIGINT)
+            _, err = tracer.communicate(timeout=60)
+        if gen.returncode == 3:
+            raise Skip(complaint.strip())
+        assert gen.returncode == 0 and tracer.returncode == 0, f"{complaint}{err}"
+        doc = json.load(open(out))
+    backend_separates(doc, "numa_hint")
+    line = scenario_line(said)
+    counted = sum(p["classes"]["numa_hint"] for p in doc["processes"])
+    mine = [p for p in doc["processes"] if p["pid"] == gen.pid]
+    assert len(mine) == 1, f"{len(mine)} records for faultgen's pid {gen.pid}"
+    own = mine[0]["classes"]["numa_hint"]
+    assert own > 0 and line["numa_hint_faults"] > 0, \
+        f"no hint faults: faultgen's {own}, its vmstat rise {line['numa_hint_faults']}"
+    assert abs(counted - rise) <= max(3, rise // 100), \
+        f"pfwatch counted {counted} numa_hint faults, numa_hint_faults rose {rise}"
+    check_causes_add_up(doc)
+    return (f"numa_hint {counted} in all ({own} faultgen's) against numa_hint_faults +{rise}; "
+            f"{line['numa_pages_migrated']} pages migrated")
+
+
+@test
+def anon_thp_counts_each_huge_zero_fill():
+    """faultgen makes N huge-page zero-fills (MADV_HUGEPAGE, 2-MiB aligned):
+    anon_thp == N, against the rise of /proc/vmstat thp_fault_alloc. That
+    rise is system-wide, and while a VM (QEMU madvises its guest's memory)
+    or a JVM runs it is more than N: so pfwatch traces every process, and
+    the rise above faultgen's own must be other processes' anon_thp."""
+    need_root()
+    n = 32
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "thp.json")
+        tracer = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0", "-o", out]),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            assert wait_until_attached(tracer), "pfwatch did not start"
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            gen = subprocess.Popen([FAULTGEN, "anon_thp", str(n)], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+            said, complaint = gen.communicate(timeout=120)
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        finally:
+            tracer.send_signal(signal.SIGINT)
+            _, err = tracer.communicate(timeout=60)
+        if gen.returncode == 3:
+            raise Skip(complaint.strip())
+        assert gen.returncode == 0 and tracer.returncode == 0, f"{complaint}{err}"
+        doc = json.load(open(out))
+    backend_separates(doc, "anon_thp")
+    line = scenario_line(said)
+    mine = [p for p in doc["processes"] if p["pid"] == gen.pid]
+    assert len(mine) == 1, f"{len(mine)} records for faultgen's pid {gen.pid}"
+    rec = mine[0]
+    huge, fallbacks = rec["classes"]["anon_thp"], rec["thp_fallbacks"]
+    # A fallback (no huge page free) is a small zero-fill: then N is not
+    # all huge, and the kernel counted it in thp_fault_fallback.
+    assert huge + fallbacks == n, f"anon_thp {huge} + fallbacks {fallbacks}, want {n}"
+    assert fallbacks <= line["thp_fault_fallback"], (fallbacks, line)
+    assert rec["latency_ns"]["anon_thp"]["count"] == huge, rec["latency_ns"]["anon_thp"]
+    rise = line["thp_fault_alloc"]
+    others = sum(p["classes"]["anon_thp"] for p in doc["processes"] if p is not rec)
+    assert rise >= huge, f"thp_fault_alloc rose {rise}, pfwatch counted {huge}"
+    # pfwatch's run spans faultgen's loop: it saw at least the others' share.
+    assert others >= rise - huge, \
+        f"thp_fault_alloc rose {rise}: {rise - huge} not faultgen's, other processes' anon_thp {others}"
+    ru_minflt = usage.ru_minflt - before.ru_minflt
+    slack = GUP_SLACK if doc["pfwatch"]["backend"] == "perf" else 0
+    assert ru_minflt - slack <= rec["minor"] <= ru_minflt, f"minor {rec['minor']}, rusage {ru_minflt}"
+    check_causes_add_up(doc)
+    return (f"anon_thp {huge} (N={n}), fallbacks {fallbacks}; thp_fault_alloc +{rise}, "
+            f"other processes' anon_thp {others}; minor {rec['minor']}/{ru_minflt}")
+
+
+@test
+def uffd_faults_last_the_handlers_sleep():
+    """N pages registered with userfaultfd, a handler that sleeps S us
+    before it copies each in: uffd == N, each waited off the CPU (the
+    lines and the file agree on how many slept), each streamed with a latency of
+    at least S (the --min-latency 0 lines, 0.1 us precision: a bucket's
+    lower bound could be below S), counted minor or major as rusage."""
+    need_root()
+    n, sleep_us = 200, 200
+    with tempfile.TemporaryDirectory() as tmp:
+        said, out = os.path.join(tmp, "faultgen.out"), os.path.join(tmp, "uffd.json")
+        # faultgen's lines to a file: in pfwatch's stdout they could split a line.
+        proc = pfwatch(["--min-latency", "0", "-o", out, "--", "sh", "-c",
+                        f"exec {FAULTGEN} --uffd-sleep-us {sleep_us} uffd {n} > {said}"])
+        if proc.returncode == 3:
+            raise Skip(proc.stderr.strip())
+        assert proc.returncode == 0, proc.stderr
+        line = scenario_line(open(said).read())
+        doc = json.load(open(out))
+    backend_separates(doc, "uffd")
+    assert line["resolved"] == line["minflt"] + line["majflt"] == n, line
+    rec = command_record(doc)
+    assert rec["classes"]["uffd"] == n, \
+        f"uffd {rec['classes']['uffd']}, want {n}: classes " + \
+        str({c: v for c, v in rec["classes"].items() if v}) + \
+        f", causes {rec.get('causes')}, diagnostics {doc['diagnostics']}"
+    assert rec["uffd_major"] == line["majflt"], \
+        f"uffd_major {rec['uffd_major']}, the loop's majflt {line['majflt']}"
+    assert doc["diagnostics"]["lost_events"] == 0, doc["diagnostics"]
+    streamed = [float(l[4]) for l in streamed_lines(proc.stdout) if l[3] == "uffd"]
+    assert len(streamed) == n, f"{len(streamed)} uffd lines, want {n}"
+    assert min(streamed) >= sleep_us, f"a uffd fault took {min(streamed)} us, the handler slept {sleep_us}"
+    # The rule that makes a fault uffd: it waited off the CPU (asleep, or
+    # preempted after it woke the handler), in a registered range.
+    uffd_lines = [l for l in streamed_lines(proc.stdout) if l[3] == "uffd"]
+    off_cpu = [l for l in uffd_lines if "sleep" in l[9] or "runqueue" in l[9]]
+    assert len(off_cpu) == n, f"{len(off_cpu)} of {n} uffd lines say the fault waited off-CPU"
+    asleep = sum("sleep" in l[9] for l in uffd_lines)
+    slept, _ = cause_of(rec, "sleep", ["uffd"])
+    assert slept == asleep, f"{slept} uffd faults slept, {asleep} lines say so"
+    check_causes_add_up(doc)
+    return (f"uffd {n}, shortest {min(streamed)} us (handler {sleep_us} us), "
+            f"uffd_major {rec['uffd_major']}; " + check_rusage(doc))
+
+
+@test
+def swap_cache_hits_and_swap_ins_add_up():
+    """N pages paged out (MADV_PAGEOUT) to a swap file and touched at once:
+    swap_in + swap_cache == N, and the kernel's own split of faultgen's
+    loop agrees: a swap-cache hit is its minflt, a read its majflt."""
+    need_root()
+    n = 4096
+    with SwapFile(for_swap_cache=True) as swap:
+        proc, doc = traced_run("swap_cache", n)
+    if proc.returncode == 3:
+        raise Skip(proc.stderr.strip())
+    assert proc.returncode == 0, proc.stderr
+    backend_separates(doc, "swap_cache")
+    line = scenario_line(proc.stdout)
+    assert line["paged_out"] == n, f"only {line['paged_out']} of {n} pages were paged out"
+    rec = command_record(doc)
+    hits, reads = rec["classes"]["swap_cache"], rec["classes"]["swap_in"]
+    assert hits + reads == n, f"swap_cache {hits} + swap_in {reads}, want {n}"
+    assert (hits, reads) == (line["minflt"], line["majflt"]), \
+        f"swap_cache {hits}, swap_in {reads}; the loop's minflt {line['minflt']}, majflt {line['majflt']}"
+    # Readahead only adds pages to the swap cache between mincore and the loop.
+    assert hits >= line["in_swap_cache"], f"swap_cache {hits}, mincore saw {line['in_swap_cache']} cached"
+    check_causes_add_up(doc)
+    return (f"{swap.where}: swap_cache {hits} + swap_in {reads} = {n} "
+            f"(mincore: {line['in_swap_cache']} cached, pswpin +{line['pswpin']}); " + check_rusage(doc))
+
+
+BPFTRACE_MEMCG_RECLAIM = """
+BEGIN { printf("ready\\n"); }
+tracepoint:vmscan:mm_vmscan_memcg_reclaim_begin /pid == PID/ { @begin[tid] = nsecs; }
+tracepoint:vmscan:mm_vmscan_memcg_reclaim_end /pid == PID && @begin[tid]/ {
+    @ns = sum(nsecs - @begin[tid]); @reclaims = count(); delete(@begin[tid]);
+}
+"""
+
+
+def command_pid(tracer):
+    """The PID of the command pfwatch -- CMD started."""
+    children = f"/proc/{tracer.pid}/task/{tracer.pid}/children"
+    for _ in range(100):
+        found = open(children).read().split()
+        if found:
+            return int(found[0])
+        time.sleep(0.05)
+    raise AssertionError("pfwatch started no command")
+
+
+def memcg_run_beside_bpftrace(bpftrace, group, n, tmp):
+    """pfwatch -- faultgen memcg N in @group, and bpftrace summing the
+    same process's memcg reclaims; faultgen waits on a FIFO until both are
+    attached. Returns (JSON, faultgen's lines, bpftrace's output)."""
+    fifo, out = os.path.join(tmp, "go"), os.path.join(tmp, "memcg.json")
+    said = os.path.join(tmp, "faultgen.out")
+    os.mkfifo(fifo)
+    script = f"read go < {fifo}; exec {FAULTGEN} --cgroup {group} memcg {n} > {said}"
+    tracer = subprocess.Popen(pfwatch_argv(["-v", "-o", out, "--", "sh", "-c", script]),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    pid = None
+    try:
+        assert wait_until_attached(tracer), "pfwatch did not start"
+        pid = command_pid(tracer)
+        program = BPFTRACE_MEMCG_RECLAIM.replace("PID", str(pid))
+        bt = subprocess.Popen([bpftrace, "-B", "line", "-e", program], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+        try:
+            line = bt.stdout.readline()
+            while line.startswith("Attaching "):	# then BEGIN, once all are attached
+                line = bt.stdout.readline()
+            assert line == "ready\n", f"bpftrace did not start: {line!r}"
+            with open(fifo, "w") as f:
+                f.write("go\n")
+            _, err = tracer.communicate(timeout=300)
+        finally:
+            bt.send_signal(signal.SIGINT)
+            traced, bt_err = bt.communicate(timeout=60)
+    finally:
+        if tracer.poll() is None:
+            if pid:
+                os.kill(pid, signal.SIGKILL)	# still waiting on the FIFO
+            tracer.communicate(timeout=60)
+    assert tracer.returncode == 0, err
+    assert bt.returncode == 0, bt_err
+    return json.load(open(out)), open(said).read(), traced
+
+
+# faultgen's memcg scenario locks its mappings in (mlockall) first: their
+# pages fault in through get_user_pages, counted in rusage, raising no perf
+# event (84 on Linux 6.18).
+MLOCKALL_GUP_SLACK = 256
+
+
+@test
+def memcg_reclaim_time_matches_bpftrace():
+    """faultgen writes 128 MiB in a 32 MiB memory cgroup with swap, traced
+    at once by pfwatch and by bpftrace on vmscan:mm_vmscan_memcg_reclaim_
+    begin/end (the sum of end - begin over the process's reclaims). Both
+    see the same reclaims. Tolerance: pfwatch counts only reclaims inside
+    a fault, bpftrace every one: the few outside faults here (the scenario
+    line's write into the full cgroup, the exit) are each well under 1% of
+    some thousand, so pfwatch >= 95% of bpftrace's time; and it can never
+    see more, beyond the two programs' clocks on one tracepoint (well
+    under 1 us a reclaim): pfwatch <= bpftrace + 1 us per reclaim."""
+    need_root()
+    bpftrace = shutil.which("bpftrace")
+    if not bpftrace:
+        raise Skip("bpftrace is not installed: no independent tracer of memcg reclaim")
+    n, limit = 32768, 32 << 20
+    with SwapFile(for_swap_cache=False) as swap, MemoryCgroup(limit) as group, \
+            tempfile.TemporaryDirectory() as tmp:
+        doc, said, traced = memcg_run_beside_bpftrace(bpftrace, group.path, n, tmp)
+    backend_separates(doc, cause="memcg_reclaim")
+    line = scenario_line(said)
+    found = {k: int(v) for k, v in re.findall(r"^@(ns|reclaims): (\d+)$", traced, re.M)}
+    reclaims, bt_ns = found.get("reclaims", 0), found.get("ns", 0)
+    assert reclaims > 0, f"the cgroup never reclaimed (pswpout +{line['pswpout']}): {traced!r}"
+    rec = command_record(doc)
+    waited, ns = cause_of(rec, "memcg_reclaim")
+    assert 0 < waited <= reclaims, f"{waited} faults waited on memcg reclaim, bpftrace saw {reclaims} reclaims"
+    assert 0.95 * bt_ns <= ns <= bt_ns + reclaims * 1000, \
+        f"memcg_reclaim {ns} ns, bpftrace {bt_ns} ns over {reclaims} reclaims"
+    check_causes_add_up(doc)
+    return (f"{swap.where}, {group.path}: memcg_reclaim {ns / 1e6:.1f} ms in {waited} faults, "
+            f"bpftrace {bt_ns / 1e6:.1f} ms in {reclaims} reclaims ({100.0 * ns / bt_ns:.2f}%), "
+            f"pswpout +{line['pswpout']}; " + check_rusage(doc, gup_slack=MLOCKALL_GUP_SLACK))
+
+
+@test
+def mmap_lock_waits_are_counted_within_the_latency():
+    """Faults while another thread of the process mprotects a page of the
+    same mapping in a loop, holding mmap_lock for writing: some faults wait
+    on mmap_lock, and never longer than the fault took: in each class's
+    sums, and fault by fault in the --min-latency 0 lines (each within the
+    rounding of the printed figures)."""
+    need_root()
+    n = 20000	# 5000 made 2 to 4 faults wait here, and once 626
+    with tempfile.TemporaryDirectory() as tmp:
+        said, out = os.path.join(tmp, "faultgen.out"), os.path.join(tmp, "lock.json")
+        proc = pfwatch(["--min-latency", "0", "-o", out, "--", "sh", "-c",
+                        f"exec {FAULTGEN} mmap_lock {n} > {said}"])
+        assert proc.returncode == 0, proc.stderr
+        line = scenario_line(open(said).read())
+        doc = json.load(open(out))
+    backend_separates(doc, cause="mmap_lock")
+    rec = command_record(doc)
+    waited, ns = cause_of(rec, "mmap_lock")
+    assert waited > 0 and ns > 0, f"no fault waited on mmap_lock ({line['mprotects']} mprotects)"
+    for cls, causes in rec["causes"].items():
+        lock = causes.get("mmap_lock", {"ns": 0})["ns"]
+        assert lock <= rec["latency_ns"][cls]["sum"], \
+            f"{cls}: mmap_lock {lock} ns, latency {rec['latency_ns'][cls]['sum']} ns"
+    assert doc["diagnostics"]["lost_events"] == 0, doc["diagnostics"]
+    locked = [l for l in streamed_lines(proc.stdout) if "mmap_lock" in l[9]]
+    assert len(locked) == waited, f"{len(locked)} lines waited on mmap_lock, the JSON says {waited}"
+    for l in locked:
+        latency, lock = float(l[4]) * 1e3, l[9]["mmap_lock"]
+        assert lock <= latency + 50 + printed_rounding_ns(lock), f"mmap_lock {lock} ns of a {latency} ns fault"
+    check_causes_add_up(doc)
+    total = sum(l["sum"] for l in rec["latency_ns"].values())
+    return (f"{waited} faults waited {ns / 1e3:.0f} us on mmap_lock of {total / 1e3:.0f} us in "
+            f"faults ({line['mprotects']} mprotects), each within its latency; " + check_rusage(doc))
+
+
+def share_of(rec, fault_class, cause):
+    """@cause's share of @fault_class's time, not counting runqueue: time
+    preempted is the machine's load (other work on its CPUs), not the
+    fault's own, and on an idle machine it is none."""
+    lat = rec["latency_ns"][fault_class]
+    _, queued = cause_of(rec, "runqueue", [fault_class])
+    _, ns = cause_of(rec, cause, [fault_class])
+    own = lat["sum"] - queued
+    assert own > 0, f"{fault_class}: no time outside the runqueue: {lat}"
+    return ns / own, queued / lat["sum"]
+
+
+@test
+def file_reads_wait_mostly_on_io():
+    """Majors on a dropped file: most (at least half) of file_read's own
+    time is io, the sleep until the read completes."""
+    need_root()
+    storage = mounted_on(tempfile.gettempdir())	# where traced_run's file lies
+    if storage.startswith("/dev/zram"):
+        raise Skip(f"the file would be on {storage}: zram reads complete without "
+                   "sleeping, so there is no io wait to see (the VM's /tmp)")
+    n = N // 4
+    proc, doc = traced_run("file_read", n)
+    if proc.returncode == 3:
+        raise Skip(proc.stderr.strip())
+    assert proc.returncode == 0, proc.stderr
+    backend_separates(doc, cause="io")
+    rec = command_record(doc)
+    # At least: a start-up page evicted meanwhile is a file_read too.
+    assert rec["classes"]["file_read"] >= n, rec["classes"]
+    share, queued = share_of(rec, "file_read", "io")
+    assert share >= 0.5, f"io is {100 * share:.0f}% of file_read's time, want most"
+    check_causes_add_up(doc)
+    return (f"io {100 * share:.1f}% of file_read's time (runqueue {100 * queued:.1f}% left out); "
+            + check_rusage(doc))
+
+
+@test
+def zero_fills_are_mostly_cpu():
+    """First touches of anonymous memory wait on nothing: most (at least
+    half) of anon_zero's own time is cpu, the kernel zeroing and mapping."""
+    need_root()
+    proc, doc = traced_run("anon_zero", N)
+    assert proc.returncode == 0, proc.stderr
+    rec = command_record(doc)
+    share, queued = share_of(rec, "anon_zero", "cpu")
+    assert share >= 0.5, f"cpu is {100 * share:.0f}% of anon_zero's time, want most: {rec['causes']['anon_zero']}"
+    check_causes_add_up(doc)
+    return f"cpu {100 * share:.1f}% of anon_zero's time (runqueue {100 * queued:.1f}% left out)"
+
+
 @test
 def segv_maperr():
     need_root()
@@ -244,6 +835,9 @@ def summary_lists_first_invalid_faults():
 @test
 def invalid_faults_name_the_mapping_they_hit():
     need_root()
+    if kernel_before(5, 17):
+        raise Skip("before Linux 5.17 (no bpf_find_vma) the mapping is read from "
+                   "/proc/PID/maps, which a faultgen that has exited no longer has")
     expect = {"segv_accerr": ("anon", "r--p", ""),
               "sigbus": ("file", "r--s", "faultgen."),
               "segv_maperr": None}
@@ -311,6 +905,56 @@ def children_are_followed():
     return check_rusage(doc)
 
 
+def orphaning_command(tmp, faultgen_args):
+    """sh whose subshell starts faultgen in the background and exits at
+    once, orphaning it (so no wait4() of sh counts it); sh exits once
+    faultgen's loop is done."""
+    said = os.path.join(tmp, "faultgen.out")
+    return ["sh", "-c", f"({FAULTGEN} {faultgen_args} > {said} 2>&1 &); "
+            f"until grep -q scenario= {said}; do sleep 0.01; done"]
+
+
+@test
+def orphans_are_in_the_rusage():
+    """pfwatch is the command's subreaper: the orphan's rusage, which
+    sh's wait4() lacks, is added to the figure beside pfwatch's totals."""
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "run.json")
+        r = pfwatch(["-o", out, "--", *orphaning_command(tmp, f"anon_zero {N}")])
+        assert r.returncode == 0, r.stderr
+        doc = json.load(open(out))
+    rusage = command_record(doc)["rusage"]
+    assert rusage.get("orphans") == 1 and not rusage.get("orphans_running"), rusage
+    assert rusage["minflt"] >= N, f"rusage {rusage}: the orphan's {N} faults are not in it"
+    assert "(rusage includes 1 orphan pfwatch reaped)" in r.stderr, r.stderr
+    return check_rusage(doc)
+
+
+@test
+def orphans_still_running_are_named_not_waited_for():
+    """An orphan that outlives the command by seconds: pfwatch stops
+    within its half-second wait and says rusage lacks it."""
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "run.json")
+        started = time.monotonic()
+        r = pfwatch(["-o", out, "--", *orphaning_command(
+            tmp, f"--linger-ms 20000 anon_zero {N}")])
+        took = time.monotonic() - started
+        doc = json.load(open(out))
+        gens = [p for p in doc["processes"] if p["comm"] == "faultgen"]
+        for p in gens:
+            os.kill(p["pid"], signal.SIGKILL)
+    assert r.returncode == 0, r.stderr
+    assert len(gens) == 1 and gens[0]["classes"]["anon_zero"] >= N, gens
+    rusage = command_record(doc)["rusage"]
+    assert rusage.get("orphans_running") is True and "orphans" not in rusage, rusage
+    assert "(orphans still running are counted above, not in rusage)" in r.stderr, r.stderr
+    assert took < 15, f"pfwatch waited {took:.1f} s for an orphan"
+    return f"pfwatch ended {took:.1f} s after the start, rusage {rusage}"
+
+
 @test
 def summary_printed_to_stderr():
     need_root()
@@ -324,30 +968,72 @@ def summary_printed_to_stderr():
 @test
 def pid_mode_sees_a_running_process():
     need_root()
-    gen = subprocess.Popen([FAULTGEN, "--start-after-ms", "1500",
+    # Stopped until pfwatch has attached (over a second on a slow machine:
+    # 7.x under QEMU), then lingering past its faults for the 0.5 s table.
+    gen = subprocess.Popen([FAULTGEN, "--start-after-ms", "500", "--linger-ms", "1500",
                             "anon_zero", str(N)], stdout=subprocess.PIPE)
+    os.kill(gen.pid, signal.SIGSTOP)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "p.json")
-            r = pfwatch(["-p", str(gen.pid), "-i", "0.5", "-o", out])
-            assert r.returncode == 0, r.stderr
+            tracer = subprocess.Popen(pfwatch_argv(["-v", "-p", str(gen.pid), "-i", "0.5",
+                                                    "-o", out]),
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            attached = wait_until_attached(tracer)
+            os.kill(gen.pid, signal.SIGCONT)
+            stdout, stderr = tracer.communicate(timeout=120)
+            assert attached and tracer.returncode == 0, stderr
             doc = json.load(open(out))
     finally:
+        os.kill(gen.pid, signal.SIGCONT)
         gen.wait()
     recs = [p for p in doc["processes"] if p["pid"] == gen.pid]
     assert recs, f"pid {gen.pid} not in {[p['pid'] for p in doc['processes']]}"
     assert recs[0]["classes"]["anon_zero"] >= N, recs[0]["classes"]
-    assert "MINOR/s" in r.stdout, "no periodic table printed"
+    assert "MINOR/s" in stdout, "no periodic table printed"
     others = [p["pid"] for p in doc["processes"] if p["pid"] != gen.pid]
     assert not others, f"processes outside the filter: {others}"
 
 
+STREAMED_CAUSES = re.compile(r": ((?:\w+ [\d.]+ (?:ns|us|ms|s)(?:, )?)+)$")
+TIME_UNITS = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def process_running(pid):
+    """Whether @pid exists and has not yet exited (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def streamed_lines(stdout):
     """The fault lines of --min-latency output:
-    PID TID COMM CLASS LAT ADDRESS FUNCTION MAPPING (which may hold spaces)."""
+    PID TID COMM CLASS LAT ADDRESS FUNCTION SOURCE MAPPING (which may hold
+    spaces), then {cause: ns} from the ": io 81 us, cpu 58 us" a fault that
+    waited ends with ({} for one that did not)."""
     classes = set(MINOR + MAJOR + INVALID + ("other_error",))
-    return [l.split(None, 7) for l in stdout.splitlines()
-            if len(l.split()) >= 8 and l.split()[3] in classes]
+    lines = []
+    for l in stdout.splitlines():
+        if len(l.split()) < 9 or l.split()[3] not in classes:
+            continue
+        causes, waited = {}, STREAMED_CAUSES.search(l)
+        if waited:
+            l = l[:waited.start()]
+            for part in waited.group(1).split(", "):
+                name, value, unit = part.split()
+                causes[name] = float(value) * TIME_UNITS[unit]
+        lines.append([*l.split(None, 8), causes])
+    return lines
+
+
+def printed_rounding_ns(ns):
+    """How far a time streamed as @ns (format_ns) may be from the real one."""
+    for below, half_unit in ((1e3, 0.5), (1e4, 50), (1e6, 500), (1e9, 5e4)):
+        if ns < below:
+            return half_unit
+    return 5e6
 
 
 @test
@@ -386,10 +1072,10 @@ def min_latency_lines_name_mapping_and_function():
         raise Skip(proc.stderr.strip())
     assert proc.returncode == 0, proc.stderr
     reads = [l for l in streamed_lines(proc.stdout)
-             if l[3] == "file_read" and l[7].startswith(path + " (deleted)+0x")]
+             if l[3] == "file_read" and l[8].startswith(path + " (deleted)+0x")]
     assert len(reads) == n, f"{len(reads)} file_read lines in {path}, want {n}"
     stride = 16 * os.sysconf("SC_PAGE_SIZE")
-    offsets = sorted(int(l[7].split(" (deleted)+")[1], 16) for l in reads)
+    offsets = sorted(int(l[8].split(" (deleted)+")[1], 16) for l in reads)
     assert offsets == [i * stride for i in range(n)], offsets[:4]
     assert {l[6] for l in reads} == {"touch_file_pages"}, {l[6] for l in reads}
     return f"{n} file_read lines: {path} at every {stride} bytes, in touch_file_pages"
@@ -399,7 +1085,8 @@ def min_latency_lines_name_mapping_and_function():
 def min_latency_lines_arrive_while_the_process_runs():
     """Faults wait in their CPU's batch until 32 gather or the reader
     flushes it: a few faults, then a quiet process, must still show at
-    once, not when the process exits."""
+    once, not when the process exits: the last line comes while faultgen
+    still runs (not yet a zombie for pfwatch to reap)."""
     need_root()
     n, linger_s = 10, 4
     with tempfile.TemporaryDirectory() as tmp:
@@ -410,7 +1097,7 @@ def min_latency_lines_arrive_while_the_process_runs():
                           f"exec {FAULTGEN} --linger-ms {linger_s * 1000} "
                           f"anon_zero {n} > {said}"]),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        region, seen, all_seen_after = None, 0, None
+        region, seen, all_seen_after, still_running = None, 0, None, False
         for line in proc.stdout:
             if region is None and os.path.exists(said):
                 found = re.search(r"region=(0x[0-9a-f]+)-(0x[0-9a-f]+)", open(said).read())
@@ -422,6 +1109,7 @@ def min_latency_lines_arrive_while_the_process_runs():
                 seen += 1
                 if seen == n:
                     all_seen_after = time.monotonic() - started
+                    still_running = process_running(int(fields[0][0]))
         err = proc.stderr.read()
         proc.wait(timeout=60)
         ended_after = time.monotonic() - started
@@ -429,9 +1117,11 @@ def min_latency_lines_arrive_while_the_process_runs():
     assert region, "faultgen printed no region"
     assert seen == n, f"{seen} lines in faultgen's region, want {n}"
     assert ended_after >= linger_s, f"faultgen ended after {ended_after:.1f} s"
-    assert all_seen_after < linger_s - 1, \
-        f"the {n} lines came {all_seen_after:.1f} s in, the process lingered {linger_s} s"
-    return f"{n} lines {all_seen_after:.2f} s after the start of a {ended_after:.1f} s run"
+    # Not timed from pfwatch's start: attaching alone takes seconds on 7.x
+    # under QEMU; faultgen's faults come at once, then its linger.
+    assert still_running, \
+        f"the {n} lines came {all_seen_after:.1f} s in, after faultgen ended"
+    return f"{n} lines {all_seen_after:.2f} s in, faultgen still running, of a {ended_after:.1f} s run"
 
 
 @test
@@ -448,12 +1138,15 @@ def min_latency_threshold_filters():
 
 
 def filtered_run(filter_args, launch):
-    """pfwatch FILTER -d 4 while @launch() starts faultgen; returns JSON."""
+    """pfwatch FILTER -d 4 while @launch() starts faultgen, once pfwatch
+    has attached (over a second on a slow machine: 7.x under QEMU);
+    returns JSON."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "f.json")
-        tracer = subprocess.Popen(pfwatch_argv([*filter_args, "-d", "4", "-i",
+        tracer = subprocess.Popen(pfwatch_argv([*filter_args, "-v", "-d", "4", "-i",
                                                 "0", "-o", out]), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
+        assert wait_until_attached(tracer), "pfwatch never attached"
         gen = launch()
         gen.wait()
         _, err = tracer.communicate(timeout=60)
@@ -504,6 +1197,8 @@ def cgroup_filter_keeps_only_its_members():
     try:
         script = (f"echo $$ > {group}/cgroup.procs && exec {FAULTGEN} "
                   f"--start-after-ms 1000 anon_zero {N}")
+        # Attached first: sh faults before it joins the group, and its
+        # move (cgroup_attach_task) makes its next fault decide again.
         doc, pid = filtered_run(["--cgroup", group], lambda: subprocess.Popen(
             ["sh", "-c", script], stdout=subprocess.DEVNULL))
     finally:
@@ -511,6 +1206,155 @@ def cgroup_filter_keeps_only_its_members():
     pids = {p["pid"] for p in doc["processes"]}
     assert pids == {pid}, f"traced {pids}, want only {pid}"
     assert doc["processes"][0]["classes"]["anon_zero"] >= N
+
+
+def cgroup2_mount():
+    """Where cgroup v2 is mounted, from /proc/self/mountinfo, or None."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields, _, fs = line.partition(" - ")
+            if fs.split()[0] == "cgroup2":
+                return fields.split()[4]
+    return None
+
+
+class Cgroups:
+    """Fresh cgroup v2 directories, removed on every path."""
+
+    def __init__(self, *names):
+        self.names = names
+
+    def __enter__(self):
+        need_root()
+        root = cgroup2_mount()
+        if not root:
+            raise Skip("no cgroup v2 hierarchy mounted")
+        self.paths = []
+        try:
+            for name in self.names:
+                path = os.path.join(root, f"pfwatch-test-{os.getpid()}-{name}")
+                os.mkdir(path)
+                self.paths.append(path)
+        except OSError:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        for path in self.paths:
+            for _ in range(50):	# its last process may still be leaving
+                try:
+                    os.rmdir(path)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+    def path_in_hierarchy(self, path):
+        return "/" + os.path.relpath(path, cgroup2_mount())
+
+
+def launch_in_cgroup(cgroup, faultgen_args):
+    """sh joins @cgroup, then execs faultgen: one process, its first faults
+    before the move, the rest in @cgroup."""
+    script = f"echo $$ > {cgroup}/cgroup.procs && exec {FAULTGEN} {faultgen_args}"
+    return subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE, text=True)
+
+
+def system_wide_run(launches, tmp):
+    """pfwatch system-wide, attached, while @launches() start processes it
+    then reaps with wait4; returns (json, [(pid, minflt, stdout)])."""
+    out = os.path.join(tmp, "system.json")
+    tracer = subprocess.Popen(pfwatch_argv(["-v", "-d", "30", "-i", "0", "-o", out]),
+                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    reaped = []
+    try:
+        assert wait_until_attached(tracer), "pfwatch never attached"
+        for gen in launches():
+            output = gen.stdout.read()
+            _, status, usage = os.wait4(gen.pid, 0)
+            gen.returncode = os.waitstatus_to_exitcode(status)
+            assert gen.returncode == 0, f"faultgen exit {gen.returncode}: {output}"
+            reaped.append((gen.pid, usage.ru_minflt, output))
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        _, err = tracer.communicate(timeout=60)
+    assert tracer.returncode == 0, err
+    return json.load(open(out)), reaped
+
+
+def cgroup_entry(doc, path):
+    found = [c for c in doc["cgroups"] if c["path"] == path]
+    assert len(found) == 1, f"{path}: {len(found)} entries in {[c['path'] for c in doc['cgroups']]}"
+    return found[0]
+
+
+def minor_of_pid(doc, pid):
+    return sum(p["minor"] for p in doc["processes"] if p["pid"] == pid)
+
+
+def check_minor(whose, minor, minflt, doc):
+    """@minor is wait4's @minflt (perf: but execve's get_user_pages faults)."""
+    slack = GUP_SLACK if doc["pfwatch"]["backend"] == "perf" else 0
+    assert minflt - slack <= minor <= minflt, \
+        f"{whose}: minor {minor}, wait4 minflt {minflt} (slack {slack})"
+
+
+@test
+def two_cgroups_are_counted_apart():
+    n_zero, n_cow = 3000, 2000
+    with Cgroups("a", "b") as groups, tempfile.TemporaryDirectory() as tmp:
+        a, b = groups.paths
+        doc, reaped = system_wide_run(lambda: [
+            launch_in_cgroup(a, f"--dir {tmp} anon_zero {n_zero}"),
+            launch_in_cgroup(b, f"--dir {tmp} cow {n_cow}")], tmp)
+        in_a = cgroup_entry(doc, groups.path_in_hierarchy(a))
+        in_b = cgroup_entry(doc, groups.path_in_hierarchy(b))
+    (pid_a, minflt_a, _), (pid_b, minflt_b, _) = reaped
+    assert in_a["name"] == os.path.basename(a), in_a["name"]
+    slack = STARTUP_SLACK["anon_zero"]
+    assert n_zero <= in_a["classes"]["anon_zero"] <= n_zero + slack, in_a["classes"]
+    # cow: the parent fills N pages, its child (born in b) writes them.
+    assert n_cow <= in_b["classes"]["anon_zero"] <= n_cow + slack, in_b["classes"]
+    assert n_cow <= in_b["classes"]["cow"] <= n_cow + STARTUP_SLACK["cow"], in_b["classes"]
+    assert (in_a["processes"], in_b["processes"]) == (1, 2), \
+        f"processes: a {in_a['processes']}, b {in_b['processes']}"
+    # Each cgroup holds its launch's faults since sh moved there (cow's
+    # child's too, born there), nothing else: with sh's faults before the
+    # move, in its first cgroup, they are what wait4 counts for the launch.
+    for pid, minflt, entry in ((pid_a, minflt_a, in_a), (pid_b, minflt_b, in_b)):
+        before = sum(p["minor"] for p in doc["processes"]
+                     if p["pid"] == pid and p["cgroup_id"] != entry["id"])
+        check_minor(f"{entry['path']} and pid {pid} before", before + entry["minor"],
+                    minflt, doc)
+    return (f"a: anon_zero {in_a['classes']['anon_zero']} (N={n_zero}); b: cow "
+            f"{in_b['classes']['cow']} (N={n_cow}); minor = wait4's")
+
+
+@test
+def a_process_that_moves_is_counted_where_it_faulted():
+    n = 2500
+    with Cgroups("from", "to") as groups, tempfile.TemporaryDirectory() as tmp:
+        first, then = groups.paths
+        doc, reaped = system_wide_run(lambda: [launch_in_cgroup(
+            first, f"--dir {tmp} --move-to {then} --repeat 2 anon_zero {n}")], tmp)
+        in_first = cgroup_entry(doc, groups.path_in_hierarchy(first))
+        in_then = cgroup_entry(doc, groups.path_in_hierarchy(then))
+    pid, minflt, output = reaped[0]
+    assert output.count("scenario=anon_zero n=") == 2, output
+    # Its startup and round 1 in the first; round 2, and the few faults
+    # of printing between, in the second.
+    assert n <= in_first["classes"]["anon_zero"] <= n + STARTUP_SLACK["anon_zero"], \
+        in_first["classes"]
+    assert n <= in_then["classes"]["anon_zero"] <= n + 8, in_then["classes"]
+    records = {p["cgroup_id"]: p for p in doc["processes"] if p["pid"] == pid}
+    old, new = records.get(in_first["id"]), records.get(in_then["id"])
+    assert old and new, f"pid {pid}'s records are in cgroups {sorted(records)}"
+    assert old.get("moved") and not old["exited"], old
+    assert new["exited"] and not new.get("moved"), new
+    # Its records, one per cgroup, count each fault once.
+    check_minor(f"pid {pid}'s records", minor_of_pid(doc, pid), minflt, doc)
+    return (f"anon_zero {in_first['classes']['anon_zero']} then "
+            f"{in_then['classes']['anon_zero']} (N={n} each); minor = wait4's")
 
 
 def exported(path):
@@ -1048,6 +1892,7 @@ def where_resolves_the_faulting_function():
 @test
 def report_prints_where_and_stacks_as_the_run_did():
     need_root()
+    need_stacks()
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "run.json.gz")
         r = pfwatch(["--where", "--stacks", "10", "-o", out, "--", FAULTGEN, "--dir", tmp,
@@ -1069,6 +1914,7 @@ def report_prints_where_and_stacks_as_the_run_did():
 @test
 def stacks_fold_faultgens_functions():
     need_root()
+    need_stacks()
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "stacks.json")
         r = pfwatch(["--stacks", "1", "-o", out, "--", FAULTGEN, "--linger-ms", "300",
@@ -1353,9 +2199,9 @@ def every_error_message_is_documented():
         for m in call.finditer(text):
             literal = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))
             literal = literal.replace("\\n", "").replace('\\"', '"')
-            if literal.startswith("#") or ("pfwatch" not in literal and name not in (
+            if literal.startswith(("#", "<")) or ("pfwatch" not in literal and name not in (
                     "options.c", "import_json.c")):
-                continue	# output, not a message
+                continue	# output (text, HTML), not a message
             for piece in re.split(r"%[-.*0-9]*(?:ll|z)?[sdu]", literal):
                 piece = piece.strip(" :'").removeprefix("pfwatch: ").removeprefix("pfwatch report: ")
                 if len(piece) >= 12:
@@ -1381,7 +2227,9 @@ def threads_of_one_process_lose_no_count():
                                                            "--repeat", str(rounds)))
     assert r.returncode == 0, r.stderr
     count = class_count(doc, "anon_zero")
-    assert count >= 2 * rounds * n, f"anon_zero {count}, want at least {2 * rounds * n}"
+    missed = doc["diagnostics"].get("outcomes_missed", 0)
+    assert count >= 2 * rounds * n - missed, \
+        f"anon_zero {count}, want at least {2 * rounds * n} less {missed} outcomes missed"
     return check_rusage(doc)
 
 
@@ -1603,13 +2451,27 @@ def backend_the_kernel_allows():
     return "perf", "no tracing programs, no register_kprobe in kallsyms"
 
 
+def auto_order():
+    """The order auto tries the backends in: kprobe first where the kernel
+    preempts kernel code (a preempted fexit program makes the trampoline
+    skip faults), as debugfs's sched/preempt names the model in use."""
+    try:
+        with open("/sys/kernel/debug/sched/preempt") as f:
+            words = f.read().split()
+    except OSError:
+        words = []
+    if "(full)" in words or "(lazy)" in words:
+        return ("kprobe", "fexit", "perf")
+    return ("fexit", "kprobe", "perf")
+
+
 @test
 def backend_reported_with_verbose():
     """-v names the backend the kernel allows (the VM run says which one,
     else the kernel is probed); choosing it, auto first names each backend
     it tried and the kernel refused, in order."""
     need_root()
-    order = ("fexit", "kprobe", "perf")
+    order = auto_order()
     chosen_by_hand = BACKEND not in (None, "", "auto")
     if EXPECT_BACKEND:
         want, why = EXPECT_BACKEND, "PFWATCH_EXPECT_BACKEND"
@@ -1631,6 +2493,34 @@ def backend_reported_with_verbose():
     tried = [] if chosen_by_hand else list(order[:order.index(want)])
     assert refused == tried, f"refusals {refused}, want {tried}: {r.stderr}"
     return f"{want} ({why})" + (f", after {', '.join(refused)} refused" if refused else "")
+
+
+@test
+def kprobe_return_probe_has_room_for_every_thread():
+    """The kprobe backend makes its return probe in tracefs with 4096
+    instances (the perf kprobe PMU's default, one per CPU on 5.10, lost
+    outcomes of threads faulting at once), and removes it at exit: read in
+    kprobe_events, the kernel's own list, while pfwatch runs and after."""
+    need_root()
+    if BACKEND != "kprobe":
+        raise Skip("runs with the kprobe backend (make vmtest)")
+    events = "/sys/kernel/tracing/kprobe_events"
+    tracer = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0"]), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until_attached(tracer), "pfwatch did not start"
+        with open(events) as f:
+            ours = [l.strip() for l in f if f"_{tracer.pid} " in l]
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        _, err = tracer.communicate(timeout=60)
+    assert tracer.returncode == 0, err
+    assert ours == [f"r4096:pfwatch/handle_mm_fault_{tracer.pid} handle_mm_fault"], \
+        f"kprobe_events held {ours}: {err}"
+    with open(events) as f:
+        left = [l.strip() for l in f if f"_{tracer.pid} " in l]
+    assert not left, f"left behind after exit: {left}"
+    return ours[0]
 
 
 @test
@@ -1685,14 +2575,15 @@ def crowd_spawn(tmp, group, pids):
     names = [os.path.join(tmp, f"crowd{i % CROWD_NAMES:02d}") for i in range(CROWD)]
     for name in names[:CROWD_NAMES]:
         os.symlink(os.path.abspath(FAULTGEN), name)
-    # A thread's first fault decides whether it is traced: this one faults
-    # outside the cgroup, so that only the crowd is traced.
-    mmap.mmap(-1, mmap.PAGESIZE)[0] = 1
     with open("/proc/self/cgroup") as f:
         home = cgroup_root() + re.search(r"^0::(.*)$", f.read(), re.M).group(1)
     read_end, write_end = os.pipe()
     with open(os.path.join(group, "cgroup.procs"), "w") as f:
         f.write(str(os.getpid()))
+    # Joining has this process's next fault traced: made now, it takes a
+    # slot before the crowd, so its faults in the cgroup (spawning) stay
+    # in its own record, never in the overflow one.
+    mmap.mmap(-1, mmap.PAGESIZE)[0] = 1
     try:
         for name in names:
             pids.append(os.posix_spawn(name, [name, "--linger-ms", "120000", "anon_zero",
@@ -1723,13 +2614,15 @@ def crowd_end(pids):
     return usage
 
 
-def check_overflow_record(doc, usage, slack):
+def check_overflow_record(doc, usage, slack, missed=0):
     """The crowd processes that found no slot: slots_exhausted counts them,
-    and the overflow record holds their faults, as wait4 counts them."""
+    and the overflow record holds their faults, as wait4 counts them. The
+    spawner (this process) has the one slot the crowd has not."""
     slotted = {p["pid"] for p in doc["processes"] if p["pid"] in usage}
     left_out = [pid for pid in usage if pid not in slotted]
     exhausted = doc["diagnostics"]["slots_exhausted"]
-    assert len(slotted) == header_constant("MAX_PROC_SLOTS") - 1, \
+    assert os.getpid() in {p["pid"] for p in doc["processes"]}, "the spawner has no record"
+    assert len(slotted) == header_constant("MAX_PROC_SLOTS") - 2, \
         f"{len(slotted)} of the crowd have a record"
     assert exhausted == len(left_out), f"slots_exhausted {exhausted}, {len(left_out)} left out"
     overflow = [p for p in doc["processes"] if p["pid"] == 0]
@@ -1737,8 +2630,8 @@ def check_overflow_record(doc, usage, slack):
     kernel_minor = sum(usage[pid][0] for pid in left_out)
     kernel_major = sum(usage[pid][1] for pid in left_out)
     minor, major = overflow[0]["minor"], overflow[0]["major"]
-    assert overflow[0]["classes"]["anon_zero"] >= len(left_out) * CROWD_N, overflow[0]
-    assert kernel_minor - slack * len(left_out) <= minor <= kernel_minor, \
+    assert overflow[0]["classes"]["anon_zero"] >= len(left_out) * CROWD_N - missed, overflow[0]
+    assert kernel_minor - slack * len(left_out) - missed <= minor <= kernel_minor, \
         f"overflow minor {minor}, wait4 {kernel_minor} (slack {slack} each)"
     assert major == kernel_major, f"overflow major {major}, wait4 {kernel_major}"
     return len(left_out), minor, kernel_minor
@@ -1773,19 +2666,34 @@ def crowd_past_the_slots_has_one_other_group():
             os.rmdir(group)
         with open(js) as f:
             doc = json.load(f)
-        groups = check_prom_groups(exported(prom), "file")
+        batch_text = exported(prom)
+        groups = check_prom_groups(batch_text, "file")
         check_prom_groups(scraped, "serve")
     slack = GUP_SLACK if doc["pfwatch"]["backend"] == "perf" else 0
-    left_out, overflow, kernel = check_overflow_record(doc, usage, slack)
-    # Only the crowd is traced: every group's minor faults are theirs.
-    minor = sum(n for classes in groups.values() for cls, n in classes.items() if cls in MINOR)
-    anon_zero = sum(classes.get("anon_zero", 0) for classes in groups.values())
+    # A preempted fexit program makes the kernel skip the next runs on its
+    # CPU (fully preemptible kernels): pfwatch counts them, each a fault.
+    # Each of the two pfwatch runs has its own program, and its own misses.
+    missed = doc["diagnostics"].get("outcomes_missed", 0)
+    left_out, overflow, kernel = check_overflow_record(doc, usage, slack, missed)
+    said = re.search(r"^pfwatch_outcomes_missed_total (\d+)$", batch_text, re.M)
+    assert said, "the .prom file has no pfwatch_outcomes_missed_total"
+    batch_missed = int(said.group(1))
+    # Only the crowd and the spawner are traced: the crowd's records and the
+    # overflow one hold the crowd's faults; the groups, the spawner's too.
+    crowd = [p for p in doc["processes"] if p["pid"] in usage or p["pid"] == 0]
+    minor = sum(p["minor"] for p in crowd)
+    anon_zero = sum(p["classes"]["anon_zero"] for p in crowd)
     kernel_all = sum(u[0] for u in usage.values())
-    assert anon_zero >= CROWD * CROWD_N, f"anon_zero {anon_zero} in the groups"
-    assert kernel_all - slack * CROWD <= minor <= kernel_all, \
-        f"minor {minor} in the groups, wait4 {kernel_all}"
+    in_groups = sum(n for classes in groups.values() for cls, n in classes.items() if cls in MINOR)
+    spawner = sum(p["minor"] for p in doc["processes"] if p["pid"] == os.getpid())
+    assert kernel_all - slack * CROWD - batch_missed <= in_groups - spawner <= kernel_all, \
+        f"minor {in_groups} in the .prom groups, the spawner's {spawner}, wait4 {kernel_all}, " \
+        f"{batch_missed} outcomes missed"
+    assert anon_zero >= CROWD * CROWD_N - missed, f"anon_zero {anon_zero} in the records"
+    assert kernel_all - slack * CROWD - missed <= minor <= kernel_all, \
+        f"minor {minor} in the records, wait4 {kernel_all}, {missed} outcomes missed"
     return (f"{left_out} without a slot, overflow minor {overflow}/{kernel}; "
-            f"{len(groups)} groups, minor {minor}/{kernel_all}")
+            f"{len(groups)} groups, minor {minor}/{kernel_all}, spawner {spawner}")
 
 
 # --- bpfside: untraced children, renames, the entry hook, tracefs ---
@@ -1827,8 +2735,10 @@ def children_past_the_traced_table_are_counted_as_untraced():
     command = command_record(doc)
     others = [p for p in doc["processes"] if p is not command]
     counted = sum(sum(p["classes"].values()) for p in others)
-    assert counted == n - untraced, \
-        f"the children's records hold {counted} faults, want {n - untraced}"
+    # Outcomes the kernel skipped (a preempted fexit program) are counted.
+    missed = diag.get("outcomes_missed", 0)
+    assert n - untraced - missed <= counted <= n - untraced, \
+        f"the children's records hold {counted} faults, want {n - untraced} ({missed} outcomes missed)"
     # Each traced process has a record, a share of a folded one, or a
     # place among the slot overflow's (slots_exhausted).
     accounted = sum(p.get("folded_processes", 1) for p in doc["processes"]
@@ -1927,7 +2837,8 @@ def invalid_entry_is_refused():
 @test
 def tracefs_is_mounted_only_for_the_classic_tracepoint():
     """In a mount namespace of its own without tracefs, tp_btf runs and
-    leaves it unmounted; the classic tracepoint mounts it and runs."""
+    leaves it unmounted (but for the kprobe backend, whose return probe
+    is made there); the classic tracepoint mounts it and runs."""
     need_root()
     if not shutil.which("unshare"):
         raise Skip("no unshare(1)")
@@ -1948,14 +2859,270 @@ def tracefs_is_mounted_only_for_the_classic_tracepoint():
         assert before == "0", "tracefs is still mounted in the namespace"
         if tp_btf_rc == "rc=2":
             raise Skip("this kernel has no tp_btf page_fault_user")
-        assert tp_btf_rc == "rc=0" and between == "0", f"tp_btf: {tp_btf_rc}, tracefs mounts {between}"
+        assert tp_btf_rc == "rc=0", f"tp_btf: {tp_btf_rc}"
+        with open(os.path.join(tmp, "tp_btf.json")) as f:
+            backend = json.load(f)["pfwatch"]["backend"]
+        want = "1" if backend == "kprobe" else "0"
+        assert between == want, f"tp_btf with {backend}: tracefs mounts {between}, want {want}"
         assert tracepoint_rc == "rc=0" and after == "1", \
             f"tracepoint: {tracepoint_rc}, tracefs mounts {after}"
         for entry in ("tp_btf", "tracepoint"):
             with open(os.path.join(tmp, f"{entry}.json")) as f:
                 count = class_count(json.load(f), "anon_zero")
             assert count >= N, f"{entry}: anon_zero {count}"
-    return "tp_btf left tracefs unmounted; tracepoint mounted it"
+    return (f"tp_btf with {backend} {'mounted' if want == '1' else 'left'} tracefs"
+            f"{'' if want == '1' else ' unmounted'}; tracepoint mounted it")
+
+
+# The timeline (issue 17): 2 s quiet, a burst, 2 s quiet; the kernel's
+# counters are the oracle of the totals, the totals that of the intervals.
+BURST = 40000
+BURST_SCENARIO = f"sleep 2; {FAULTGEN} anon_zero {BURST}; sleep 2"
+_burst_runs = {}
+
+
+def burst_run(tmp, name="burst.json", extra=(), env=None):
+    """pfwatch -o TMP/NAME -- sh -c BURST_SCENARIO; returns (proc, doc, path)."""
+    out = os.path.join(tmp, name)
+    proc = pfwatch(["-o", out, *extra, "--", "sh", "-c", BURST_SCENARIO], env=env)
+    assert proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr.strip()}"
+    with open(out) as f:
+        return proc, json.load(f), out
+
+
+def interval_sums(timeline):
+    """Per class: (count, latency sum, {bucket low: count}) over all intervals."""
+    sums = {}
+    for interval in timeline["intervals"]:
+        for name, count in interval["classes"].items():
+            lat = interval["latency_ns"].get(name, {"sum": 0, "buckets": []})
+            total = sums.setdefault(name, [0, 0, {}])
+            total[0] += count
+            total[1] += lat["sum"]
+            for low, n in lat["buckets"]:
+                total[2][low] = total[2].get(low, 0) + n
+    return sums
+
+
+def check_timeline_exact(doc):
+    """Every class's intervals add up to its total: counts, sums, histograms."""
+    sums, totals = interval_sums(doc["timeline"]), doc["totals"]
+    for name, count in totals["classes"].items():
+        got = sums.get(name, [0, 0, {}])
+        lat = totals["latency_ns"][name]
+        assert got[0] == count, f"{name}: the intervals hold {got[0]}, the total {count}"
+        assert got[1] == lat["sum"], f"{name}: latency sums {got[1]} vs {lat['sum']}"
+        assert got[2] == {low: n for low, n in lat["buckets"]}, f"{name}: histograms differ"
+    for kind in ("minor", "major", "invalid"):
+        got = sum(i[kind] for i in doc["timeline"]["intervals"])
+        assert got == totals[kind], f"{kind}: the intervals hold {got}, the total {totals[kind]}"
+    return sum(totals["classes"].values())
+
+
+def burst_interval(doc):
+    """The interval with the most anon_zero faults, and how many it holds."""
+    counts = [i["classes"].get("anon_zero", 0) for i in doc["timeline"]["intervals"]]
+    return counts.index(max(counts)), counts
+
+
+@test
+def timeline_holds_the_burst_and_adds_up():
+    """2 s quiet, 40000 anon_zero faults, 2 s quiet: the burst is in the
+    interval at 2 s (or the ones around it), the quiet ones hold almost
+    nothing, and every class's intervals add up to its total exactly."""
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        _, doc, _ = burst_run(tmp)
+    tl = doc["timeline"]
+    assert tl["interval_s"] == 1, tl["interval_s"]
+    assert 4 <= len(tl["intervals"]) <= 6, f"{len(tl['intervals'])} intervals in {tl['end_s']} s"
+    assert [i["start_s"] for i in tl["intervals"]] == list(range(len(tl["intervals"])))
+    at, counts = burst_interval(doc)
+    assert at in (1, 2, 3), f"the burst is in interval {at}: {counts}"
+    near = sum(counts[max(at - 1, 0):at + 2])
+    assert near >= BURST, f"{near} anon_zero faults around the burst's interval: {counts}"
+    assert counts[0] < 1000 and counts[-1] < 1000, f"quiet intervals: {counts}"
+    assert "faultgen" in [p["comm"] for p in tl["intervals"][at]["top"]], tl["intervals"][at]["top"]
+    total = check_timeline_exact(doc)
+    return f"{len(counts)} intervals, anon_zero {counts}, {total} faults exact"
+
+
+@test
+def export_interval_rewrites_keep_the_timeline():
+    """--export-interval 0.25: every rewrite read during the run holds a
+    timeline to its end_s that adds up to that rewrite's totals."""
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "live.json")
+        tracer = subprocess.Popen(pfwatch_argv(["-o", out, "--export-interval", "0.25", "--",
+                                                "sh", "-c", BURST_SCENARIO]),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        seen, ends = set(), []
+        while tracer.poll() is None:
+            time.sleep(0.1)
+            try:
+                with open(out) as f:
+                    doc = json.load(f)
+            except (OSError, ValueError):
+                continue	# not written yet (renames are atomic)
+            if doc["timeline"]["end_s"] in seen:
+                continue
+            seen.add(doc["timeline"]["end_s"])
+            check_timeline_exact(doc)
+            ends.append(doc["timeline"]["end_s"])
+        assert tracer.wait(timeout=60) == 0, tracer.stderr.read()
+        with open(out) as f:
+            final = json.load(f)
+    check_timeline_exact(final)
+    assert len(ends) >= 8, f"only {len(ends)} rewrites read: {ends}"
+    assert ends == sorted(ends) and ends[-1] <= final["timeline"]["end_s"], ends
+    at, counts = burst_interval(final)
+    assert at in (1, 2, 3) and sum(counts[max(at - 1, 0):at + 2]) >= BURST, counts
+    return f"{len(ends)} rewrites, each exact; final anon_zero {counts}"
+
+
+@test
+def timeline_merges_past_its_bound_and_stays_exact():
+    """PFWATCH_TIMELINE_MAX_INTERVALS=8 and 0.1 s intervals over ~4 s of
+    bursts: the intervals merged (interval_s doubled at least twice), at
+    most 8 remain, and they still add up exactly, histograms included."""
+    need_root()
+    env = dict(os.environ, PFWATCH_TIMELINE_MAX_INTERVALS="8")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "merged.json")
+        loop = f"for i in 1 2 3 4 5 6; do {FAULTGEN} anon_zero 3000; sleep 0.5; done"
+        r = pfwatch(["-o", out, "--timeline-interval", "0.1", "--", "sh", "-c", loop], env=env)
+        assert r.returncode == 0, r.stderr
+        with open(out) as f:
+            doc = json.load(f)
+    tl = doc["timeline"]
+    assert tl["interval_s"] >= 0.4 and abs(math.log2(tl["interval_s"] / 0.1) % 1) < 1e-9, \
+        f"interval {tl['interval_s']} after merging 0.1 s ones"
+    assert len(tl["intervals"]) <= 8, f"{len(tl['intervals'])} intervals"
+    assert tl["end_s"] <= len(tl["intervals"]) * tl["interval_s"] + 1e-9
+    total = check_timeline_exact(doc)
+    assert doc["totals"]["classes"]["anon_zero"] >= 6 * 3000
+    expect_error(["--timeline-interval", "0.001", "-o", "/tmp/x.json", "--", "true"], 2,
+                 ["--timeline-interval", "0.01 to 3600"])
+    expect_error(["--timeline-interval", "2", "--", "true"], 2, ["need -o FILE"])
+    bad = dict(env, PFWATCH_TIMELINE_MAX_INTERVALS="1")
+    expect_error(["-o", "/tmp/x.json", "--", "true"], 2,
+                 ["PFWATCH_TIMELINE_MAX_INTERVALS", "is not 2 to 3600"], env=bad)
+    return f"interval 0.1 s -> {tl['interval_s']} s, {len(tl['intervals'])} intervals, {total} faults exact"
+
+
+def report_lines(args):
+    return report(args).splitlines()
+
+
+def expect_report_error(args, words):
+    # report runs no tracer: no --backend (the VM's) goes before it.
+    r = subprocess.run([PFWATCH, "report", *args], capture_output=True, text=True,
+                       timeout=60)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 1, f"report {args}: exit {r.returncode}; {r.stderr!r}"
+    assert len(lines) == 1 and lines[0].startswith("pfwatch report: "), lines
+    for word in words:
+        assert word in lines[0], f"{lines[0]!r} lacks {word!r}"
+
+
+@test
+def report_timeline_and_window_follow_the_file():
+    """report --timeline --all: a line per interval, faults/s as the
+    file's, the burst's line marked worst; --from/--to of the burst's
+    interval: its counts and top; two files: each its window; an empty
+    window and a file without a timeline: one line, exit 1."""
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        _, doc, path = burst_run(tmp)
+        tl, (at, counts) = doc["timeline"], burst_interval(doc)
+        lines = report_lines(["--timeline", "--all", path])
+        rows = [l for l in lines if re.match(r"^\S+\s+\d+\.\d+\s", l)]
+        assert len(rows) == len(tl["intervals"]), lines
+        for row, interval in zip(rows, tl["intervals"]):
+            fields = row.split()
+            assert float(fields[1]) == interval["start_s"], row
+            length = min(tl["interval_s"], tl["end_s"] - interval["start_s"])
+            assert abs(int(fields[2]) - interval["minor"] / length) <= 1, (row, interval["minor"])
+        # Marked: up to 3 lines over twice the median's time in faults and
+        # at least a tenth of the most's, by the file's own sums; the
+        # burst's among them (a slow VM spreads it over two intervals).
+        ns = [sum(v["sum"] for v in i["latency_ns"].values()) for i in tl["intervals"]]
+        median, most = sorted(ns)[len(ns) // 2], max(ns)
+        standing_out = [i for i, v in enumerate(ns) if v > 2 * median and v >= most // 10]
+        want_marked = sorted(sorted(standing_out, key=lambda i: -ns[i])[:3])
+        worst = [i for i, row in enumerate(rows) if "worst" in row]
+        assert worst == want_marked and at in worst, \
+            f"marked {worst}, want {want_marked}, the burst is in {at}:\n" + "\n".join(rows)
+        start = tl["intervals"][at]["start_s"]
+        window = "\n".join(report_lines(["--from", str(start), "--to", str(start + 1), path]))
+        want = tl["intervals"][at]["classes"]["anon_zero"]
+        assert re.search(rf"^\s+anon_zero\s+{want}$", window, re.M), window
+        assert f"From {start:.3f} s to {start + 1:.3f} s" in window, window
+        assert re.search(r"faultgen\s+\d+", window), window
+        both = "\n".join(report_lines(["--from", str(start), "--to", str(start + 1), path, path]))
+        assert re.search(rf"^\s+anon_zero\s+{want}\s+{want}\s+=", both, re.M), both
+        expect_report_error(["--from", "100", path], ["no interval from 100 to the end"])
+        expect_report_error(["--from", "2", "--to", "1", path], ["no interval from 2 to 1"])
+        expect_report_error(["--from", "soon", path], ["'soon' is not a time"])
+        del doc["timeline"]
+        old = os.path.join(tmp, "old.json")
+        with open(old, "w") as f:
+            json.dump(doc, f)
+        report_lines([old])	# a file without a timeline still loads
+        expect_report_error(["--timeline", old], ["no timeline in the file"])
+    return f"{len(rows)} lines, worst {at}; window holds {want} anon_zero"
+
+
+def html_checked(page):
+    """tests/html_check.py on PAGE: (columns, darkest column), or Skip."""
+    checker = os.path.join(os.path.dirname(__file__), "html_check.py")
+    if not os.path.exists(checker):
+        raise Skip(f"no {checker} (make vmtest's image carries no browser)")
+    r = subprocess.run([sys.executable, checker, BUILD, page],
+                       capture_output=True, text=True, timeout=600)
+    if "SKIP html_check" in r.stdout:
+        raise Skip(r.stdout.strip().splitlines()[0])
+    assert r.returncode == 0 and "FAIL" not in r.stdout, r.stdout + r.stderr
+    found = re.search(r"heatmap: (\d+) columns, the darkest is the burst's \(column (\d+)\)", r.stdout)
+    assert found, r.stdout
+    return int(found.group(1)), int(found.group(2))
+
+
+@test
+def html_page_of_a_run_in_chromium():
+    """report FILE -o OUT.html and -w -o run.html on a live run, loaded in
+    headless chromium (tests/html_check.py): no console message, a
+    screenshot that is not blank, one heatmap column per interval of the
+    file, and the darkest cell in the burst's interval; the live page's
+    mapping table starts with the burst's anonymous mapping."""
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        _, doc, path = burst_run(tmp)
+        page = os.path.join(tmp, "report.html")
+        report_lines([path, "-o", page])
+        columns, darkest = html_checked(page)
+        at, counts = burst_interval(doc)
+        assert columns == len(doc["timeline"]["intervals"]), f"{columns} columns, {counts}"
+        assert darkest == at, f"darkest column {darkest}, the burst is in {at}: {counts}"
+        live = os.path.join(tmp, "run.html")
+        r = pfwatch(["-w", "-o", live, "--", "sh", "-c", BURST_SCENARIO])
+        assert r.returncode == 0, r.stderr
+        live_columns, live_darkest = html_checked(live)
+        assert 4 <= live_columns <= 6 and live_darkest in (1, 2, 3), (live_columns, live_darkest)
+        with open(live) as f:
+            html = f.read()
+        # -w: the burst's anonymous mapping heads the page's mapping table.
+        table = re.search(r'<table id="where-mappings">(.*?)</table>', html, re.S)
+        assert table, "no mapping table on the -w page"
+        first = re.findall(r"<tr><td>\d+</td><td>([^<]*)</td><td>(\w+)</td><td>[^<]*</td>"
+                           r"<td>(\d+)</td>", table.group(1))[0]
+        # Faults whose mapping was gone before /proc/PID/maps was read are
+        # counted unplaced, not guessed: the burst's may be among them.
+        unplaced = int(re.search(r"(\d+) unplaced", html).group(1))
+        assert first[:2] == ("faultgen", "anon") and int(first[2]) <= BURST + 64 and \
+            int(first[2]) + unplaced >= BURST, (first, unplaced)
+    return f"report page: {columns} columns, darkest {darkest}; live page: {live_columns}, {live_darkest}"
 
 
 @test
@@ -1965,6 +3132,293 @@ def help_and_version():
     r = pfwatch(["--version"])
     with open("VERSION") as f:
         assert r.returncode == 0 and f.read().strip() in r.stdout
+
+
+# --- Symbols from debug files and debuginfod; pprof profiles ---------------
+
+def anon_zero_store_line():
+    """faultgen.c's line of anon_zero's store, the one that faults: read
+    from the source, not from any DWARF."""
+    with open("tests/faultgen.c") as f:
+        lines = f.read().splitlines()
+    start = lines.index("static void anon_zero(const struct scenario_context *ctx)")
+    for number, line in enumerate(lines[start:], start + 1):
+        if "mem[(size_t)i * ctx->page] = 1;" in line:
+            return f"faultgen.c:{number}"
+    raise AssertionError("no store in faultgen.c's anon_zero")
+
+
+def split_faultgen(tmp):
+    """faultgen stripped, its debug part split off: (binary, debug, build ID)."""
+    for tool in ("objcopy", "strip", "readelf"):
+        if not shutil.which(tool):
+            raise Skip(f"{tool} is not installed (binutils)")
+    binary, debug = os.path.join(tmp, "faultgen"), os.path.join(tmp, "faultgen.debug")
+    subprocess.run(["objcopy", "--only-keep-debug", FAULTGEN, debug], check=True)
+    subprocess.run(["strip", "--strip-all", "-o", binary, FAULTGEN], check=True)
+    notes = subprocess.run(["readelf", "-n", binary], capture_output=True, text=True,
+                           check=True).stdout
+    build_id = re.search(r"Build ID: ([0-9a-f]+)", notes).group(1)
+    symbols = subprocess.run(["readelf", "-sW", binary], capture_output=True, text=True).stdout
+    assert " anon_zero" not in symbols, "the stripped copy still has anon_zero"
+    return binary, debug, build_id
+
+
+def stripped_where_run(binary, tmp, debug_dir, env):
+    """pfwatch --where --min-latency 0 on the stripped faultgen's anon_zero."""
+    out = os.path.join(tmp, "where.json")
+    proc = pfwatch(["--where", "--min-latency", "0", "--debug-dir", debug_dir, "-o", out,
+                    "--", binary, "--dir", tmp, "--linger-ms", "400", "anon_zero", str(N)],
+                   env=env)
+    if proc.returncode == 3:
+        raise Skip(proc.stderr.strip())
+    assert proc.returncode == 0, proc.stderr
+    with open(out) as f:
+        doc = json.load(f)
+    code = [c for c in doc["where"]["code"] if c["binary"] == binary]
+    return proc, code
+
+
+def no_debuginfod_env():
+    return {k: v for k, v in os.environ.items() if not k.startswith("DEBUGINFOD_")}
+
+
+def assert_anon_zero_named(proc, code, binary, how, streamed=True):
+    named = [c for c in code if c["function"] == "anon_zero"]
+    want = anon_zero_store_line()
+    assert len(named) == 1 and named[0]["minor"] == N and named[0]["source"] == want, \
+        f"{how}: anon_zero {named}, want {N} minor at {want}; {binary}: {code[:4]}"
+    if not streamed:	# lines printed while a fetch is on its way keep "?"
+        return want
+    # Every streamed fault of the run is a line; anon_zero's N name the same line.
+    lines = [l for l in streamed_lines(proc.stdout) if l[6] == "anon_zero"]
+    assert len(lines) == N and {l[7] for l in lines} == {want}, \
+        f"{how}: {len(lines)} --min-latency lines in anon_zero, sources {set(l[7] for l in lines)}"
+    return want
+
+
+@test
+def stripped_binary_is_named_from_its_debug_file_by_build_id():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        binary, debug, build_id = split_faultgen(tmp)
+        # Without its debug file: the static function has no name.
+        empty = os.path.join(tmp, "empty")
+        os.mkdir(empty)
+        _, code = stripped_where_run(binary, tmp, empty, no_debuginfod_env())
+        assert code and not [c for c in code if c["function"] == "anon_zero"], code[:4]
+        store = os.path.join(tmp, "debug", ".build-id", build_id[:2])
+        os.makedirs(store)
+        shutil.copy(debug, os.path.join(store, build_id[2:] + ".debug"))
+        proc, code = stripped_where_run(binary, tmp, os.path.join(tmp, "debug"),
+                                        no_debuginfod_env())
+        where = assert_anon_zero_named(proc, code, binary, "by build ID")
+    return f"stripped faultgen: {N} faults in anon_zero at {where} (unnamed without the file)"
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_debuginfod(served, tmp, build_id):
+    """debuginfod -F over @served on a free port; (process, URL) once it
+    serves the build ID."""
+    import urllib.request
+    port = free_port()
+    server = subprocess.Popen(["debuginfod", "-F", "-p", str(port), "-t", "0", "-g", "0",
+                               "-d", os.path.join(tmp, "debuginfod.sqlite"), served],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"debuginfod exited: {server.stderr.read()[-500:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/buildid/{build_id}/debuginfo", timeout=2) as r:
+                if r.status == 200:
+                    return server, url
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise AssertionError("debuginfod did not serve the debug file within 60 s")
+
+
+@test
+def stripped_binary_is_named_from_a_debuginfod_server():
+    need_root()
+    if not shutil.which("debuginfod"):
+        raise Skip("debuginfod is not installed (Debian package debuginfod)")
+    with tempfile.TemporaryDirectory() as tmp:
+        binary, debug, build_id = split_faultgen(tmp)
+        served = os.path.join(tmp, "served")
+        os.mkdir(served)
+        shutil.move(debug, os.path.join(served, "faultgen.debug"))
+        empty = os.path.join(tmp, "empty")
+        os.mkdir(empty)
+        server, url = start_debuginfod(served, tmp, build_id)
+        try:
+            env = no_debuginfod_env()
+            env.update(DEBUGINFOD_URLS=url, DEBUGINFOD_CACHE_PATH=os.path.join(tmp, "cache"))
+            proc, code = stripped_where_run(binary, tmp, empty, env)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        where = assert_anon_zero_named(proc, code, binary, "from debuginfod", streamed=False)
+        cached = os.path.join(tmp, "cache", build_id, "debuginfo")
+        assert os.path.exists(cached), f"nothing in the client cache at {cached}"
+    return f"stripped faultgen: {N} faults in anon_zero at {where}, fetched from {url}"
+
+
+def go_pprof(args, tmp):
+    """go tool pprof ARGS, Go's caches in @tmp, no network."""
+    if not shutil.which("go"):
+        raise Skip("go is not installed (Debian package golang-go)")
+    env = dict(os.environ, HOME=tmp, GOCACHE=os.path.join(tmp, "gocache"),
+               GOPATH=os.path.join(tmp, "gopath"), GOPROXY="off", GOFLAGS="")
+    r = subprocess.run(["go", "tool", "pprof", *args], capture_output=True, text=True,
+                       timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def pprof_top(text):
+    """-top's total and rows, (flat, name) by flat."""
+    total = float(re.search(r"of ([0-9.]+)\S* total", text).group(1))
+    rows = [(float(m.group(1)), m.group(2)) for m in
+            re.finditer(r"^\s*([0-9.]+)\S*\s+[0-9.]+%\s+[0-9.]+%\s+[0-9.]+\S*\s+[0-9.]+%\s+(.+)$",
+                        text, re.M)]
+    return total, rows
+
+
+@test
+def pprof_profile_of_stacks_reads_in_go_pprof():
+    need_root()
+    need_stacks()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "run.pb.gz")
+        proc = pfwatch(["--stacks", "1", "-o", out, "--", FAULTGEN, "--dir", tmp,
+                        "--linger-ms", "300", "anon_zero", str(N)])
+        if proc.returncode == 3:
+            raise Skip(proc.stderr.strip())
+        assert proc.returncode == 0, proc.stderr
+        sampled = int(re.search(r"Stacks: (\d+) sampled", proc.stderr).group(1))
+        total, rows = pprof_top(go_pprof(["-top", "-sample_index=faults", out], tmp))
+        assert rows and rows[0] == (N, "anon_zero"), rows[:3]
+        assert total == sampled, f"pprof total {total}, pfwatch sampled {sampled}"
+        want = anon_zero_store_line()
+        _, lines = pprof_top(go_pprof(["-top", "-lines", "-sample_index=faults", out], tmp))
+        assert lines[0] == (N, f"anon_zero {want}"), lines[:3]
+        text = go_pprof(["-top", "-sample_index=fault_latency", out], tmp)
+        assert "Type: fault_latency" in text and pprof_top(text)[1][0][1] == "anon_zero", text
+        tags = go_pprof(["-tags", out], tmp)
+        assert re.search(r"class: Total \d+", tags) and "anon_zero" in tags, tags
+    return f"go tool pprof: anon_zero first with {N} of {sampled} faults, at {want}"
+
+
+@test
+def pprof_profile_of_where_code_matches_the_run():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "run.pb")
+        proc = pfwatch(["--where", "-n", "1000", "-o", out, "--", FAULTGEN, "--dir", tmp,
+                        "--linger-ms", "300", "anon_zero", str(N)])
+        if proc.returncode == 3:
+            raise Skip(proc.stderr.strip())
+        assert proc.returncode == 0, proc.stderr
+        with open(out, "rb") as f:
+            assert f.read(2) == b"\x1f\x8b", "a pprof file that is not gzipped"
+        # The summary's code table: MINOR MAJOR INVALID FUNCTION SOURCE BINARY.
+        table = proc.stderr.split("Code that faults")[1].split("\n\n")[0]
+        counted = sum(int(a) + int(b) + int(c) for a, b, c in
+                      re.findall(r"^\s+(\d+)\s+(\d+)\s+(\d+)\s+\S", table, re.M)[0:])
+        total, rows = pprof_top(go_pprof(["-top", "-nodecount=1000", out], tmp))
+        assert rows and rows[0] == (N, "anon_zero"), rows[:3]
+        assert total == counted, f"pprof total {total}, the code table {counted}"
+    return f"go tool pprof: anon_zero first with {N} of {int(total)} faults, as the summary says"
+
+
+@test
+def symbol_and_pprof_options_refuse_what_cannot_work():
+    expect_error(["-o", "x.pb.gz", "--", "true"], 2, ["pprof", "--stacks", "--where"])
+    expect_error(["--format", "pprof", "-o", "x.json", "--", "true"], 2, ["pprof"])
+    expect_error(["--format", "pbuf", "-o", "x.json", "--", "true"], 2, ["--format", "pprof"])
+    expect_error(["--source-lines", "--", "true"], 2, ["--source-lines", "--stacks"])
+    expect_error(["--debug-dir", "debug", "--", "true"], 2, ["--debug-dir", "absolute"])
+
+
+def slow_debug_server(build_id, data, delay_s):
+    """An HTTP server on loopback answering debuginfod's request for
+    @build_id with @data (None: 404) after @delay_s; (server, URL)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(delay_s)
+            body = data if data and self.path == f"/buildid/{build_id}/debuginfo" else None
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@test
+def a_silent_debuginfod_server_stalls_nothing():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        binary, _, build_id = split_faultgen(tmp)
+        empty = os.path.join(tmp, "empty")
+        os.mkdir(empty)
+        server, url = slow_debug_server(build_id, None, 600)
+        env = no_debuginfod_env()
+        env.update(DEBUGINFOD_URLS=url, DEBUGINFOD_CACHE_PATH=os.path.join(tmp, "cache"))
+        started = time.monotonic()
+        try:
+            proc, code = stripped_where_run(binary, tmp, empty, env)
+        finally:
+            server.shutdown()
+        took = time.monotonic() - started
+    # Every fault streamed as it came, none named; the end waits 5 s at most.
+    lines = [l for l in streamed_lines(proc.stdout) if l[8].startswith("anon")]
+    assert len(lines) >= N, f"{len(lines)} anonymous faults streamed, want {N}"
+    assert sum(c["minor"] for c in code) >= N, code[:4]
+    assert not [c for c in code if c["function"] == "anon_zero"], code[:4]
+    assert took < 12, f"pfwatch took {took:.1f} s with a server that never answers"
+    return f"a run of {took:.1f} s against a server that never answers"
+
+
+@test
+def faults_counted_while_the_debug_file_comes_are_named_when_it_has():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        binary, debug, build_id = split_faultgen(tmp)
+        with open(debug, "rb") as f:
+            server, url = slow_debug_server(build_id, f.read(), 2)
+        env = no_debuginfod_env()
+        env.update(DEBUGINFOD_URLS=url, DEBUGINFOD_CACHE_PATH=os.path.join(tmp, "cache"))
+        try:
+            # The system's debug files found locally: only faultgen's is
+            # fetched (one at a time, each 2 s late here).
+            proc, code = stripped_where_run(binary, tmp, "/usr/lib/debug", env)
+        finally:
+            server.shutdown()
+    # faultgen is done before the file comes: its lines could not name it.
+    early = [l for l in streamed_lines(proc.stdout) if l[6] == "anon_zero"]
+    assert len(early) < N, f"{len(early)} lines named anon_zero before the file came"
+    where = assert_anon_zero_named(proc, code, binary, "late", streamed=False)
+    return f"{N} faults in anon_zero at {where}, {N - len(early)} of them counted before the file came"
 
 
 if __name__ == "__main__":

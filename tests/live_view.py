@@ -28,7 +28,7 @@ test = SUITE.test
 
 # The table's columns, as text_layout draws them.
 COLUMNS = ("PID", "USER", "COMM", "MINOR/s", "MAJOR/s", "INVAL/s", "P50",
-           "P99", "FLTms/s", "RSS")
+           "P99", "FLTms/s", "RSS", "CAUSE")
 
 
 def need_tools():
@@ -520,6 +520,73 @@ def batch_and_pipes_get_plain_text():
     assert piped.returncode == 0, piped.stderr
     assert "faults/s: minor" in piped.stdout and "\x1b" not in piped.stdout, \
         piped.stdout[:300]
+
+
+# The cgroup table's columns (g; no RSS); CGROUP, a short name, may hold
+# spaces.
+CGROUP_COLUMNS = ("PROCS", "CGROUP", "MINOR/s", "MAJOR/s", "INVAL/s", "P50",
+                  "P99", "FLTms/s", "CAUSE", "PATH")
+
+
+def cgroup_rows(screen):
+    """The cgroup table's rows, as dicts by column."""
+    lines = screen.splitlines()
+    start = next((i for i, line in enumerate(lines)
+                  if line.split()[:2] == ["PROCS", "CGROUP"]), None)
+    rows = []
+    for line in lines[start + 1:] if start is not None else []:
+        rest = line[26:].split()
+        if not line[:7].strip().isdigit() or len(rest) != len(CGROUP_COLUMNS) - 2:
+            break
+        rows.append(dict(zip(CGROUP_COLUMNS, [line[:7].strip(), line[8:25].strip(), *rest])))
+    return rows
+
+
+def v2_root():
+    for root in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        if os.path.exists(os.path.join(root, "cgroup.procs")) and \
+                os.path.exists(os.path.join(root, "cgroup.subtree_control")):
+            return root
+    raise Skip("no cgroup v2 hierarchy mounted")
+
+
+@test
+def cgroup_key_switches_the_table():
+    need_tools()
+    # 17 characters of a name fit its column: this one does with any PID.
+    name = f"pfwlive-{os.getpid()}"
+    path = os.path.join(v2_root(), name)
+    os.mkdir(path)
+    try:
+        # PATH comes past 80 columns.
+        with Pane([], width=130) as pane:
+            pane.wait_for(lambda s: "MINOR/s" in s)
+            with Load("anon_zero", 2000, rounds=400, pause_ms=50) as load:
+                with open(os.path.join(path, "cgroup.procs"), "w") as procs:
+                    procs.write(str(load.pid))
+                pane.wait_for(lambda s: row_of(s, load.pid))
+                pane.keys("g")
+                screen = pane.wait_for(lambda s: cgroup_rows(s))
+                assert "rows per cgroup" in status_line(screen), screen
+                assert "g cgroups" in status_line(screen), screen
+                try:
+                    screen = pane.wait_for(lambda s: any(
+                        r["CGROUP"] == name and compact(r["MINOR/s"]) > 0
+                        for r in cgroup_rows(s)))
+                except AssertionError:
+                    if all(r["CGROUP"] == "<unknown>" for r in cgroup_rows(pane.text())):
+                        raise Skip("cgroup ids are not named in this build: every row is <unknown>")
+                    raise
+                row = next(r for r in cgroup_rows(screen) if r["CGROUP"] == name)
+                assert row["PROCS"] == "1" and row["PATH"] == "/" + name, row
+                # 2000 faults per round, rounds at least 50 ms apart.
+                assert compact(row["MINOR/s"]) <= 21 * 2000, row
+                pane.keys("g")
+                pane.wait_for(lambda s: row_of(s, load.pid))
+            quit_and_check_terminal(pane)
+    finally:
+        os.rmdir(path)
+    return f"{row['MINOR/s']}/s in {row['PATH']}"
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ Checks, against the kernel's own counters:
 - all faults pfwatch counted match /proc/vmstat's pgfault delta over the
   run within SYSTEM_SLACK (pfwatch's own start and stop fall between the
   two readings), plus GUP_PER_EXEC per process started;
-- every short-lived process is accounted (live, exited or folded), no
-  event lost;
+- every short-lived process is accounted (live, exited or folded, or
+  among those pfwatch says found no free slot, at most PAST_SLOTS_SHARE
+  of them), no event lost;
 - pfwatch's RSS stays flat: past a warm-up half, the last quarter's peak
   is within RSS_GROWTH of the third quarter's, and below RSS_BOUND; its
   CPU stays below CPU_BOUND of one core.
@@ -42,6 +43,7 @@ GUP_PER_EXEC = 2
 RSS_GROWTH = 4 << 20
 RSS_BOUND = 64 << 20
 CPU_BOUND = 0.5
+PAST_SLOTS_SHARE = 0.01
 
 THRASHER = """
 import mmap, sys, time
@@ -170,13 +172,19 @@ def thrash_and_fork_storm():
         f"pfwatch counted {counted}, /proc/vmstat pgfault rose by {delta}; {spawned} execs"
 
     trues = [p for p in doc["processes"] if p["comm"] == "true"]
+    diag = doc["diagnostics"]
+    # A reader held up for a moment (likely CI once: 5 missing of 48041)
+    # leaves the storm's exits unrecycled, and the next processes find no
+    # slot: pfwatch counts them, in <other>, and says how many.
+    past = diag["slots_exhausted"]
     accounted = sum(p.get("folded_processes", 1) for p in trues)
-    assert spawned - 2 <= accounted <= spawned + 2, \
-        f"{spawned} short-lived processes ran, {accounted} accounted"
+    assert spawned - 2 <= accounted + past <= spawned + 2, \
+        f"{spawned} short-lived processes ran, {accounted} accounted, {past} past the slots; {diag}"
+    assert past <= spawned * PAST_SLOTS_SHARE, \
+        f"{past} of {spawned} short-lived processes found no slot"
     # 512 exits kept whole, one folded record per command (257 at most),
     # the live slots (1024): what pfwatch's memory is bounded by.
     assert len(doc["processes"]) <= 512 + 257 + 1024, f"{len(doc['processes'])} records kept"
-    diag = doc["diagnostics"]
     assert diag["lost_events"] == 0, diag
 
     # The first half warms up: slots, the 512 kept exits, and malloc's

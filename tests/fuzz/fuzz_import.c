@@ -1,28 +1,41 @@
 /*
  * libFuzzer target for the JSON reader: any bytes are either refused with
  * an error or rendered by every output that reads an imported file, and a
- * file pfwatch writes from what it read must read back.
+ * file pfwatch writes from what it read must read back. A timeline is
+ * also rendered as report --timeline, --from/--to and the HTML page do.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "export.h"
+#include "export_html.h"
 #include "export_json.h"
 #include "import_json.h"
+#include "render_timeline.h"
 #include "report.h"
 
 static void render_all(FILE *sink, struct imported_run *in)
 {
 	struct report_options only_major = { .class_mask = 1u << FAULT_FILE_READ, .top = 5 };
 
-	report_one(sink, in, "fuzz", 10);
+	report_one(sink, in, "fuzz", 10, GROUP_PROCESS);
+	report_one(sink, in, "fuzz", 10, GROUP_CGROUP);
 	report_diff(sink, in, "a", in, "b", 10);
 	if (export_prom(sink, &in->agg, &in->run, false) ||
 	    export_prom(sink, &in->agg, &in->run, true) || export_csv(sink, &in->agg, &in->run) ||
-	    export_folded(sink, &in->agg, &in->run))
+	    export_folded(sink, &in->agg, &in->run) ||
+	    export_html(sink, &in->agg, &in->run, in->run.timeline))
 		abort();
+	if (in->run.timeline && in->timeline.nr_intervals) {
+		struct report_window all = { .set = true, .end = in->timeline.nr_intervals };
+		struct report_window wins[2] = { all, { .set = true, .first = all.end - 1, .end = all.end } };
+
+		report_window(sink, in, "fuzz", &all, 10);
+		report_diff_windows(sink, in, "a", in, "b", 10, wins);
+		render_timeline(sink, in->run.timeline, 0, 10, false);
+	}
 	report_filter(in, &only_major);
-	report_one(sink, in, "fuzz", 10);
+	report_one(sink, in, "fuzz", 10, GROUP_PROCESS);
 }
 
 /* What the reader accepted, written and read again, must be accepted. */

@@ -1,8 +1,8 @@
 #!/bin/bash
 # The fuzz targets under libFuzzer: the inputs kept in regressions/TARGET/
 # replayed, then a hunt from seeds/TARGET/. SECONDS is the JSON reader's
-# share; the maps parser and the command line get a quarter each (at
-# least 3 s). Prints PASS or FAIL lines like the rest of the suite.
+# share; the maps parser, the command line and the timeline's reader get
+# a quarter each (at least 3 s). Prints PASS or FAIL lines like the rest of the suite.
 set -u
 build=$1
 seconds=${2:-30}
@@ -20,7 +20,7 @@ hunt() {
 			echo "FAIL fuzz/$target/regressions: $(grep -m1 -E 'ERROR|error|abort' <<<"$out")"
 		fi
 	fi
-	[ "$target" = import ] && extra=(-dict="$here/json.dict")
+	[ "$target" = import ] || [ "$target" = timeline ] && extra=(-dict="$here/json.dict")
 	# The command line prints --help and its errors: keep them out.
 	[ "$target" = options ] && extra=(-close_fd_mask=3)
 	mkdir -p "$build/fuzz/corpus-$target"
@@ -41,3 +41,4 @@ hunt() {
 hunt import "$seconds"
 hunt maps "$small"
 hunt options "$small"
+hunt timeline "$small"

@@ -102,6 +102,56 @@ static void live_processes_are_never_folded(void)
 }
 
 /* Errors show as invalid faults; the shown kinds' sums make the total. */
+/*
+ * A process that moves keeps a closed record per cgroup it left, and one
+ * live record; the closed ones fold like exited ones, apart by cgroup.
+ */
+static void moves_close_records_that_fold_by_cgroup(void)
+{
+	static struct aggregate agg;
+	struct fault_stats total;
+	const __u32 moves = MAX_EXITED_KEPT + 100;
+	__u64 in_cgroup[2] = { 0, 0 }, folded = 0;
+
+	aggregate_init(&agg);
+	for (__u32 i = 0; i <= moves && !check.failed; i++) {
+		__u32 slot = i % 2 + 1;
+
+		memset(&slot_stats, 0, sizeof(slot_stats));
+		slot_stats.tgid = 42;
+		slot_stats.start_ns = 7;
+		slot_stats.cgroup_id = 100 + i % 2;
+		snprintf(slot_stats.comm, COMM_LEN, "mover");
+		slot_stats.untimed[FAULT_ANON_ZERO] = i + 1;
+		CHECK(!aggregate_update_slot(&agg, slot, &slot_stats), "update %u", i);
+		if (i < moves)
+			CHECK(!aggregate_release_moved(&agg, slot), "move %u", i);
+	}
+	for (size_t i = 0; i < agg.nr_records; i++) {
+		const struct process_record *r = agg.records[i];
+
+		CHECK(r->cgroup_id == 100 || r->cgroup_id == 101, "cgroup %llu",
+		      (unsigned long long)r->cgroup_id);
+		CHECK(!r->exited || r->folded, "record %zu exited", i);
+		if (r->cgroup_id == 100 || r->cgroup_id == 101)
+			in_cgroup[r->cgroup_id - 100] += r->stats.count[FAULT_ANON_ZERO];
+		folded += r->folded;
+		CHECK(r->folded || r->moved == (r != aggregate_find(&agg, 42)),
+		      "record %zu: moved %d", i, r->moved);
+	}
+	CHECK(agg.nr_records <= MAX_EXITED_KEPT + 3, "%zu records", agg.nr_records);
+	CHECK(folded == moves - MAX_EXITED_KEPT, "%llu folded", (unsigned long long)folded);
+	/* Rounds 0, 2, ... in cgroup 100, 1, 3, ... in 101: i + 1 faults each. */
+	CHECK(in_cgroup[0] == (__u64)(moves / 2 + 1) * (moves / 2 + 1) &&
+	      in_cgroup[1] == (__u64)(moves / 2) * (moves / 2 + 1),
+	      "cgroups 100: %llu, 101: %llu", (unsigned long long)in_cgroup[0],
+	      (unsigned long long)in_cgroup[1]);
+	aggregate_totals(&agg, &total);
+	CHECK(total.count[FAULT_ANON_ZERO] == (__u64)(moves + 1) * (moves + 2) / 2, "%llu",
+	      (unsigned long long)total.count[FAULT_ANON_ZERO]);
+	aggregate_free(&agg);
+}
+
 static void errors_show_as_invalid(void)
 {
 	__u64 count[NR_FAULT_CLASSES], by_kind = 0;
@@ -130,6 +180,7 @@ int main(void)
 	RUN(exited_processes_fold_by_comm);
 	RUN(folded_names_are_capped);
 	RUN(live_processes_are_never_folded);
+	RUN(moves_close_records_that_fold_by_cgroup);
 	RUN(errors_show_as_invalid);
 	return check.failures ? 1 : 0;
 }

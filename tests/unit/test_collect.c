@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "collect.h"
+#include "where.h"
 
 #define MAX_SEEN 64
 
@@ -20,13 +21,20 @@ static struct {
 	char comm[COMM_LEN];
 	char mapping[PATH_MAX + 24];
 	char function[128];
+	bool waited[MAX_SEEN];
+	__u32 wait_ns[MAX_SEEN][NR_WAIT_CAUSES];
 } seen;
 
 static void remember_fault(const struct streamed_fault *fault, void *context)
 {
 	(void)context;
-	if (seen.count < MAX_SEEN)
+	if (seen.count < MAX_SEEN) {
 		seen.records[seen.count] = *fault->record;
+		seen.waited[seen.count] = fault->wait_ns != NULL;
+		if (fault->wait_ns)
+			memcpy(seen.wait_ns[seen.count], fault->wait_ns,
+			       sizeof(seen.wait_ns[0]));
+	}
 	seen.count++;
 	snprintf(seen.comm, sizeof(seen.comm), "%s", fault->comm);
 	snprintf(seen.mapping, sizeof(seen.mapping), "%s", fault->mapping);
@@ -269,6 +277,52 @@ static void stack_record_streams_its_fault(void)
 	stop();
 }
 
+/* A fault that waited reaches the sink with its waits; others without. */
+static void waits_record_streams_its_fault_with_its_waits(void)
+{
+	struct fault_waits_record record = { .fault = fault_at(0x9000, 31500000) };
+	struct fault_record plain = fault_at(0xa000, 100);
+
+	record.fault.header.type = EVENT_FAULT_WAITS;
+	record.wait_ns[CAUSE_MEMCG_RECLAIM] = 29800000;
+	record.wait_ns[CAUSE_RUNQUEUE] = 12345;
+	start(true, 0);
+	feed(&record, sizeof(record));
+	feed(&record, sizeof(record) - 1);	/* short: ignored */
+	feed(&plain, sizeof(plain));
+	CHECK(seen.count == 2 && collector.streamed == 2, "%zu seen, %llu received",
+	      seen.count, (unsigned long long)collector.streamed);
+	CHECK(seen.records[0].address == 0x9000 && seen.waited[0] &&
+	      seen.wait_ns[0][CAUSE_MEMCG_RECLAIM] == 29800000 &&
+	      seen.wait_ns[0][CAUSE_RUNQUEUE] == 12345 && seen.wait_ns[0][CAUSE_IO] == 0,
+	      "waits lost: waited %d, memcg %u", seen.waited[0],
+	      seen.wait_ns[0][CAUSE_MEMCG_RECLAIM]);
+	CHECK(!seen.waited[1], "a fault without waits came with some");
+	stop();
+}
+
+/* --where counts a fault that waited like any other. */
+static void waits_record_counts_in_where(void)
+{
+	struct fault_waits_record record = {
+		.fault = fault_at((uintptr_t)&placed_here, 5000),
+	};
+	static struct where_table where;
+
+	record.fault.header.type = EVENT_FAULT_WAITS;
+	record.wait_ns[CAUSE_IO] = 4000;
+	start(false, 0);
+	CHECK(!where_init(&where), "where_init");
+	collector.where = &where;
+	feed(&record, sizeof(record));
+	CHECK(where.placed + where.unplaced == 1 && collector.streamed == 1,
+	      "placed %llu, unplaced %llu, received %llu",
+	      (unsigned long long)where.placed, (unsigned long long)where.unplaced,
+	      (unsigned long long)collector.streamed);
+	where_free(&where);
+	stop();
+}
+
 static void unknown_type_is_ignored(void)
 {
 	struct fault_record record = fault_at(0x1000, 1);
@@ -291,6 +345,8 @@ int main(void)
 	RUN(batch_hands_over_each_record_in_order);
 	RUN(truncated_batch_hands_over_only_whole_records);
 	RUN(stack_record_streams_its_fault);
+	RUN(waits_record_streams_its_fault_with_its_waits);
+	RUN(waits_record_counts_in_where);
 	RUN(unknown_type_is_ignored);
 	return check.failures ? 1 : 0;
 }

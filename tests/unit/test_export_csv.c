@@ -9,11 +9,20 @@
 #include "export.h"
 
 #define MAX_ROWS 32
-#define NR_COLUMNS 13
+#define NR_COLUMNS 33
+#define FIRST_CAUSE_COLUMN 13
 #define FIELD_MAX 64
 
 static const char header[] = "pid,comm,processes,class,kind,count,timed,latency_sum_ns,"
-			     "p50_ns,p90_ns,p99_ns,p999_ns,max_ns";
+			     "p50_ns,p90_ns,p99_ns,p999_ns,max_ns,"
+			     "cause_io_ns,cause_direct_reclaim_ns,cause_memcg_reclaim_ns,"
+			     "cause_compaction_ns,cause_mmap_lock_ns,cause_writeback_ns,"
+			     "cause_runqueue_ns,cause_sleep_ns,cause_cpu_ns,"
+			     "cause_io_faults,cause_direct_reclaim_faults,"
+			     "cause_memcg_reclaim_faults,cause_compaction_faults,"
+			     "cause_mmap_lock_faults,cause_writeback_faults,"
+			     "cause_runqueue_faults,cause_sleep_faults,cause_cpu_faults,"
+			     "thp_fallbacks,uffd_major";
 
 struct csv_rows {
 	char field[MAX_ROWS][NR_COLUMNS][FIELD_MAX];
@@ -144,6 +153,13 @@ static void build_aggregate(void)
 	p->stats.hist[FAULT_ANON_ZERO][bucket_of(20, 2)] = 1;
 	p->stats.count[FAULT_ANON_ZERO] = 1005;
 	p->stats.latency_sum_ns[FAULT_ANON_ZERO] = 1500000;
+	p->stats.cause_ns[FAULT_ANON_ZERO][CAUSE_MEMCG_RECLAIM] = 900000;
+	p->stats.cause_faults[FAULT_ANON_ZERO][CAUSE_MEMCG_RECLAIM] = 3;
+	p->stats.cause_ns[FAULT_ANON_ZERO][CAUSE_RUNQUEUE] = 100000;
+	p->stats.cause_faults[FAULT_ANON_ZERO][CAUSE_RUNQUEUE] = 2;
+	p->stats.cause_ns[FAULT_ANON_ZERO][CAUSE_CPU] = 500000;
+	p->stats.cause_faults[FAULT_ANON_ZERO][CAUSE_CPU] = 1000;
+	p->stats.thp_fallbacks = 7;
 	p->stats.count[FAULT_SEGV_MAPERR] = 7;
 	folded->folded = 3;
 	snprintf(folded->comm, sizeof(folded->comm), "worker");
@@ -151,6 +167,9 @@ static void build_aggregate(void)
 	folded->stats.hist[FAULT_FILE_READ][3] = 1;
 	folded->stats.count[FAULT_FILE_READ] = 2;
 	folded->stats.latency_sum_ns[FAULT_FILE_READ] = 5;
+	folded->stats.cause_ns[FAULT_FILE_READ][CAUSE_CPU] = 5;
+	folded->stats.cause_faults[FAULT_FILE_READ][CAUSE_CPU] = 2;
+	folded->stats.uffd_major = 1;
 }
 
 static void rows_hold_counts_and_percentiles(void)
@@ -180,14 +199,20 @@ static void rows_hold_counts_and_percentiles(void)
 	 */
 	check_row(&rows, "4242", "a,b\"c\nd", "anon_zero", (const char *const[]){
 		"4242", "a,b\"c\nd", "1", "anon_zero", "minor", "1005", "1000", "1500000",
-		"1152", "1152", "2816", "30720", "1703936" });
+		"1152", "1152", "2816", "30720", "1703936",
+		"0", "0", "900000", "0", "0", "0", "100000", "0", "500000",
+		"0", "0", "3", "0", "0", "0", "2", "0", "1000", "7", "0" });
 	check_row(&rows, "4242", "a,b\"c\nd", "segv_maperr", (const char *const[]){
 		"4242", "a,b\"c\nd", "1", "segv_maperr", "invalid", "7", "0", "0",
-		"0", "0", "0", "0", "0" });
+		"0", "0", "0", "0", "0",
+		"0", "0", "0", "0", "0", "0", "0", "0", "0",
+		"0", "0", "0", "0", "0", "0", "0", "0", "0", "7", "0" });
 	/* Values below 4 have a bucket each and stand for themselves. */
 	check_row(&rows, "0", "worker", "file_read", (const char *const[]){
 		"0", "worker", "3", "file_read", "major", "2", "2", "5",
-		"2", "3", "3", "3", "3" });
+		"2", "3", "3", "3", "3",
+		"0", "0", "0", "0", "0", "0", "0", "0", "5",
+		"0", "0", "0", "0", "0", "0", "0", "0", "2", "0", "1" });
 	CHECK(strstr(text, "\n4242,\"a,b\"\"c\nd\",1,anon_zero,"), "comm not quoted:\n%s",
 	      text);
 out:
@@ -214,7 +239,8 @@ static void lost_events_row_comes_last(void)
 		goto out;
 	CHECK(!parse_csv(text, &rows), "not RFC 4180 CSV:\n%s", text);
 	CHECK(rows.nr_rows == 2, "%zu lines, want the header and lost events", rows.nr_rows);
-	CHECK(!strcmp(text + strlen(header) + 1, ",,,lost_events,diagnostic,21,,,,,,,\n"),
+	CHECK(!strcmp(text + strlen(header) + 1,
+		      ",,,lost_events,diagnostic,21,,,,,,,,,,,,,,,,,,,,,,,,,,,\n"),
 	      "lost events row: %s", text + strlen(header) + 1);
 	free(text);
 	/* With processes too, it is still the last line. */
@@ -224,6 +250,29 @@ static void lost_events_row_comes_last(void)
 	      !strcmp(rows.field[4][3], "lost_events") && !strcmp(rows.field[4][5], "21"),
 	      "last line: %s", text ? text : "(failed)");
 out:
+	free(text);
+	aggregate_free(&agg);
+}
+
+/* On every row, the causes' times add up to the latency sum. */
+static void causes_add_up_to_latency(void)
+{
+	struct run_info run = { .backend = "perf" };
+	static struct csv_rows rows;
+	char *text;
+
+	build_aggregate();
+	text = csv_of(&agg, &run);
+	CHECK(text && !parse_csv(text, &rows), "export_csv failed");
+	for (size_t r = 1; text && r + 1 < rows.nr_rows; r++) {
+		unsigned long long sum = 0;
+
+		for (int cause = 0; cause < NR_FAULT_CAUSES; cause++)
+			sum += strtoull(rows.field[r][FIRST_CAUSE_COLUMN + cause], NULL, 10);
+		CHECK(sum == strtoull(rows.field[r][7], NULL, 10),
+		      "row %zu (%s): causes add up to %llu, latency_sum_ns is %s", r,
+		      rows.field[r][3], sum, rows.field[r][7]);
+	}
 	free(text);
 	aggregate_free(&agg);
 }
@@ -251,6 +300,7 @@ int main(void)
 	check.binary = "test_export_csv";
 	RUN(rows_hold_counts_and_percentiles);
 	RUN(lost_events_row_comes_last);
+	RUN(causes_add_up_to_latency);
 	RUN(failed_write_is_reported);
 	return check.failures ? 1 : 0;
 }

@@ -125,8 +125,8 @@ static void stacks_replace_the_comms(void)
 	if (!p)
 		goto out;
 	p->stats.count[FAULT_ANON_ZERO] = 10;
-	table.stacks[0] = (struct folded_stack){ strdup("app;main;touch;[anon_zero]"), 7 };
-	table.stacks[1] = (struct folded_stack){ strdup("app;main;[file_read]"), 2 };
+	table.stacks[0] = (struct folded_stack){ strdup("app;main;touch;[anon_zero]"), 7, 0 };
+	table.stacks[1] = (struct folded_stack){ strdup("app;main;[file_read]"), 2, 0 };
 	table.nr_stacks = 2;
 	CHECK(table.stacks[0].frames && table.stacks[1].frames, "out of memory");
 	run.stacks = &table;

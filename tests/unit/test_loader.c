@@ -6,14 +6,31 @@
 #include "probe.h"
 
 /* The backends tried in turn for @requested, up to 4; returns how many. */
-static int tried(enum backend requested, enum backend out[4])
+static int tried_in(enum backend requested, bool kprobe_first, enum backend out[4])
 {
 	int n = 0;
 
-	for (enum backend b = next_backend(requested, BACKEND_AUTO);
-	     b != BACKEND_AUTO && n < 4; b = next_backend(requested, b))
+	for (enum backend b = next_backend(requested, BACKEND_AUTO, kprobe_first);
+	     b != BACKEND_AUTO && n < 4; b = next_backend(requested, b, kprobe_first))
 		out[n++] = b;
 	return n;
+}
+
+static int tried(enum backend requested, enum backend out[4])
+{
+	return tried_in(requested, false, out);
+}
+
+/* A kernel that preempts kernel code: kprobe first, then fexit, perf. */
+static void preemptible_kernel_tries_kprobe_first(void)
+{
+	enum backend order[4];
+	int n = tried_in(BACKEND_AUTO, true, order);
+
+	CHECK(n == 3 && order[0] == BACKEND_KPROBE && order[1] == BACKEND_FEXIT &&
+	      order[2] == BACKEND_PERF, "%d backends, first %d", n, order[0]);
+	n = tried_in(BACKEND_FEXIT, true, order);
+	CHECK(n == 1 && order[0] == BACKEND_FEXIT, "--backend fexit: %d tried", n);
 }
 
 static void auto_tries_fexit_kprobe_then_perf(void)
@@ -77,13 +94,46 @@ static void entry_follows_the_kernel_unless_forced(void)
 	      !strcmp(entry_hook_name(ENTRY_TP_BTF), "tp_btf"), "names");
 }
 
+/* The blind spots of each backend, on a 6.18-like kernel and on older ones. */
+static void blind_spots_follow_backend_and_kernel(void)
+{
+	struct kernel_features recent = {
+		.lock_contention_tp = true, .folio_writeback_tp = true,
+		.compaction_tp = true, .find_vma = true, .numa_balancing = true,
+	}, old = { .page_writeback_tp = true, .numa_nodes = true };
+	unsigned classes, causes;
+
+	for (enum backend b = BACKEND_FEXIT; b <= BACKEND_PERF; b++) {
+		blind_spots(b, &recent, &classes, &causes);
+		CHECK(!classes && !causes, "%s on a recent kernel: classes %#x causes %#x",
+		      backend_name(b), classes, causes);
+	}
+	/* A 5.15-like kernel: no find_vma, no contention events. */
+	blind_spots(BACKEND_PERF, &old, &classes, &causes);
+	CHECK(classes == (1u << FAULT_UFFD | 1u << FAULT_NUMA_HINT) &&
+	      causes == (1u << CAUSE_MMAP_LOCK | 1u << CAUSE_COMPACTION),
+	      "perf, old: classes %#x causes %#x", classes, causes);
+	blind_spots(BACKEND_FEXIT, &old, &classes, &causes);
+	/* fexit reads the batched RSS counters too: swap_cache is told. */
+	CHECK(classes == (1u << FAULT_NUMA_HINT), "fexit, old: classes %#x", classes);
+	old.page_writeback_tp = false;
+	blind_spots(BACKEND_KPROBE, &old, &classes, &causes);
+	CHECK(causes & (1u << CAUSE_WRITEBACK), "no writeback tracepoint, still measured");
+	/* One node: no hint fault to miss, balancing on or off. */
+	old.numa_nodes = false;
+	blind_spots(BACKEND_PERF, &old, &classes, &causes);
+	CHECK(!(classes & (1u << FAULT_NUMA_HINT)), "numa_hint unseparated on one node");
+}
+
 int main(void)
 {
 	check.binary = "test_loader";
 	RUN(auto_tries_fexit_kprobe_then_perf);
+	RUN(preemptible_kernel_tries_kprobe_first);
 	RUN(explicit_backend_is_the_only_one_tried);
 	RUN(without_handle_mm_fault_only_perf_can_work);
 	RUN(failures_are_named_for_their_backend);
 	RUN(entry_follows_the_kernel_unless_forced);
+	RUN(blind_spots_follow_backend_and_kernel);
 	return check.failures ? 1 : 0;
 }

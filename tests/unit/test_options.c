@@ -163,10 +163,35 @@ static void man_page_has_every_option(void)
 	check_man_section(&report_options, "REPORT");
 }
 
+/* --group's values, and report's refusal where it has no cgroups. */
+static void group_takes_process_or_cgroup(void)
+{
+	static struct options opts;
+	struct report_options report;
+	char *cgroup[] = { "pfwatch", "--group", "cgroup", NULL };
+	char *process[] = { "pfwatch", "--group", "process", NULL };
+	char *bad[] = { "pfwatch", "--group", "pod", NULL };
+	char *grouped[] = { "report", "--group", "cgroup", "a.json", NULL };
+	char *timeline[] = { "report", "--group", "cgroup", "-T", "a.json", NULL };
+
+	CHECK(options_parse(&opts, 3, cgroup) == OPTIONS_RUN && opts.group == GROUP_CGROUP,
+	      "--group cgroup");
+	CHECK(options_parse(&opts, 3, process) == OPTIONS_RUN && opts.group == GROUP_PROCESS,
+	      "--group process");
+	CHECK(options_parse(&opts, 1, process) == OPTIONS_RUN && opts.group == GROUP_PROCESS,
+	      "the default");
+	CHECK(options_parse(&opts, 3, bad) == OPTIONS_BAD, "--group pod taken");
+	CHECK(report_options_parse(&report, 4, grouped) == OPTIONS_RUN &&
+	      report.group == GROUP_CGROUP, "report --group cgroup");
+	CHECK(report_options_parse(&report, 5, timeline) == OPTIONS_BAD,
+	      "report --group cgroup -T taken");
+}
+
 int main(void)
 {
 	check.binary = "test_options";
 	RUN(help_names_every_option);
 	RUN(man_page_has_every_option);
+	RUN(group_takes_process_or_cgroup);
 	return check.failures ? 1 : 0;
 }

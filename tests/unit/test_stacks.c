@@ -31,7 +31,7 @@ static struct symbolizer symbols;
 static int set_up(void)
 {
 	maps_cache_init(&maps);
-	symbolizer_init(&symbols);
+	symbolizer_init(&symbols, NULL);
 	return stacks_init(&table);
 }
 

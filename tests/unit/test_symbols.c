@@ -3,6 +3,9 @@
  * prints where its functions lie; nm(1) and readelf(1) say what they are
  * (address, size, build ID), and symbolize() must agree with both, on the
  * binary and on a stripped copy (strip --strip-all, built beside it).
+ * Its debug part split off (objcopy --only-keep-debug) names the stripped
+ * copy's static functions again, found by build ID or by .gnu_debuglink,
+ * with the source lines addr2line(1) reads from the full binary.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +36,7 @@ struct fixture {
 	struct maps_table maps;
 };
 
-static struct fixture full, stripped;
+static struct fixture full, stripped, linked;
 
 /* @name beside this test binary: BUILD/tests/fixtures/@name. */
 static int fixture_path(char *path, const char *name)
@@ -178,7 +181,7 @@ static void functions_are_named(void)
 	if (check.failed)
 		goto out;
 	bias = full.address[GLOBAL_SUM] - full.nm_address[GLOBAL_SUM];
-	symbolizer_init(&symbols);
+	symbolizer_init(&symbols, NULL);
 	for (int i = 0; i < RODATA_TEXT; i++) {
 		__u64 start = full.address[i], size = full.nm_size[i];
 
@@ -244,7 +247,7 @@ static void addresses_between_functions_are_not_named(void)
 	gap[1] = full.address[GLOBAL_AFTER_GAP] - 1;
 	gap[2] = plt - full.nm_address[GLOBAL_SUM] + full.address[GLOBAL_SUM];
 	gap[3] = full.address[RODATA_TEXT];
-	symbolizer_init(&symbols);
+	symbolizer_init(&symbols, NULL);
 	for (int i = 0; i < 4; i++) {
 		const char *name = named(&symbols, &full, gap[i]);
 
@@ -263,7 +266,7 @@ out:
 static void stripped_copy_names_only_exports(void)
 {
 	struct symbolizer symbols;
-	const struct binary_symbols *binary = NULL;
+	struct code_place place = { 0 };
 	const struct mapping *mapping;
 	char want_id[41];
 
@@ -271,7 +274,7 @@ static void stripped_copy_names_only_exports(void)
 	      stripped.path);
 	if (check.failed)
 		goto out;
-	symbolizer_init(&symbols);
+	symbolizer_init(&symbols, NULL);
 	CHECK(same(named(&symbols, &stripped, stripped.address[GLOBAL_SUM]), "global_sum") &&
 	      same(named(&symbols, &stripped, stripped.address[GLOBAL_AFTER_GAP]),
 		   "global_after_gap"), "exported functions not named");
@@ -282,11 +285,12 @@ static void stripped_copy_names_only_exports(void)
 	      named(&symbols, &stripped, stripped.address[LOCAL_AFTER_GAP]));
 	mapping = maps_table_find(&stripped.maps, stripped.address[GLOBAL_SUM]);
 	if (mapping)
-		symbolize(&symbols, mapping, stripped.address[GLOBAL_SUM], &binary);
+		symbolize(&symbols, mapping, stripped.address[GLOBAL_SUM], &place);
 	read_build_id(stripped.path, want_id);
 	CHECK(want_id[0], "readelf -n shows no build ID for %s", stripped.path);
-	CHECK(binary && !strcmp(binary->build_id, want_id), "build ID '%s', readelf '%s'",
-	      binary ? binary->build_id : "(no binary)", want_id);
+	CHECK(place.binary && !strcmp(place.binary->build_id, want_id),
+	      "build ID '%s', readelf '%s'",
+	      place.binary ? place.binary->build_id : "(no binary)", want_id);
 	symbolizer_free(&symbols);
 out:
 	stop_fixture(&stripped);
@@ -326,7 +330,7 @@ static void replaced_binary_is_read_again(void)
 	CHECK(!copy_file(full.path, path) && !stat(path, &st), "cp to %s", path);
 	if (check.failed)
 		goto out;
-	symbolizer_init(&symbols);
+	symbolizer_init(&symbols, NULL);
 	/* The running fixture's mapping, as if it had been started from @path. */
 	old = *mapping;
 	snprintf(old.path, sizeof(old.path), "%s", path);
@@ -351,6 +355,33 @@ out:
 	stop_fixture(&full);
 }
 
+/*
+ * A mapping whose inode is not the one at its path (a container's root,
+ * a file replaced before pfwatch read it) is not read from that path.
+ */
+static void another_inode_at_the_path_names_nothing(void)
+{
+	struct symbolizer symbols;
+	const struct mapping *mapping;
+	struct mapping other;
+
+	CHECK(!start_fixture(&full, "symbols_fixture"), "cannot start %s", full.path);
+	mapping = check.failed ? NULL : maps_table_find(&full.maps, full.address[LOCAL_SQUARE]);
+	CHECK(mapping, "local_square in no mapping");
+	if (check.failed)
+		goto out;
+	symbolizer_init(&symbols, NULL);
+	other = *mapping;
+	other.inode++;
+	CHECK(!symbolize(&symbols, &other, full.address[LOCAL_SQUARE], NULL),
+	      "the file at the path was read for another inode");
+	CHECK(same(symbolize(&symbols, mapping, full.address[LOCAL_SQUARE], NULL),
+		   "local_square"), "the mapped inode itself not read");
+	symbolizer_free(&symbols);
+out:
+	stop_fixture(&full);
+}
+
 /* No file, not ELF, deleted, anonymous: no name, no crash. */
 static void unreadable_files_name_nothing(void)
 {
@@ -360,19 +391,19 @@ static void unreadable_files_name_nothing(void)
 		.executable = true,
 	};
 	struct symbolizer symbols;
-	const struct binary_symbols *binary;
+	struct code_place place;
 	int fd = mkstemp(text);
 
 	CHECK(fd >= 0 && write(fd, "not an ELF file\n", 16) == 16, "mkstemp");
 	if (fd >= 0)
 		close(fd);
-	symbolizer_init(&symbols);
+	symbolizer_init(&symbols, NULL);
 	snprintf(mapping.path, sizeof(mapping.path), "/nonexistent/pfwatch-test");
 	CHECK(!symbolize(&symbols, &mapping, 0x1800, NULL), "a missing file named something");
 	snprintf(mapping.path, sizeof(mapping.path), "%s", text);
 	CHECK(!symbolize(&symbols, &mapping, 0x1800, NULL), "a text file named something");
 	mapping.deleted = true;
-	CHECK(!symbolize(&symbols, &mapping, 0x1800, &binary) && !binary,
+	CHECK(!symbolize(&symbols, &mapping, 0x1800, &place) && !place.binary,
 	      "a deleted file was read");
 	mapping.deleted = false;
 	mapping.kind = MAPPING_ANON;
@@ -380,6 +411,105 @@ static void unreadable_files_name_nothing(void)
 	CHECK(!symbolize(&symbols, &mapping, 0x1800, NULL), "anonymous memory named");
 	symbolizer_free(&symbols);
 	unlink(text);
+}
+
+/* "file.c:123" as addr2line reads it from the full binary at @address. */
+static void addr2line_source(const char *path, __u64 address, char *out, size_t size)
+{
+	char command[PATH_MAX + 64], line[PATH_MAX];
+	FILE *tool;
+	char *slash;
+
+	out[0] = '\0';
+	snprintf(command, sizeof(command), "addr2line -e '%s' %#llx", path,
+		 (unsigned long long)address);
+	tool = popen(command, "r");
+	if (!tool)
+		return;
+	if (fgets(line, sizeof(line), tool)) {
+		line[strcspn(line, " \n")] = '\0';
+		slash = strrchr(line, '/');
+		snprintf(out, size, "%s", slash ? slash + 1 : line);
+	}
+	pclose(tool);
+}
+
+/* The static functions of @f named, with addr2line's line for each. */
+static void statics_named_with_lines(struct symbolizer *symbols, struct fixture *f,
+				     const char *how)
+{
+	static const int statics[] = { LOCAL_SQUARE, LOCAL_AFTER_GAP };
+
+	for (size_t i = 0; i < sizeof(statics) / sizeof(statics[0]); i++) {
+		int n = statics[i];
+		const struct mapping *mapping = maps_table_find(&f->maps, f->address[n]);
+		struct code_place place = { 0 };
+		char want[128], got[128];
+		const char *name = mapping ? symbolize(symbols, mapping, f->address[n], &place)
+				   : NULL;
+
+		addr2line_source(full.path, full.nm_address[n], want, sizeof(want));
+		code_place_source(&place, got, sizeof(got));
+		CHECK(same(name, names[n]), "%s: %s named %s", how, names[n], name);
+		CHECK(want[0] && strstr(want, "symbols_fixture.c:") && !strcmp(got, want),
+		      "%s: %s at %s, addr2line says %s", how, names[n], got, want);
+	}
+}
+
+/* A copy of the debug file at DIR/.build-id/xx/rest.debug; 0 or -1. */
+static int install_by_build_id(const char *dir, const char *build_id, char *installed)
+{
+	char command[3 * PATH_MAX], debug[PATH_MAX];
+
+	if (strlen(build_id) < 3 || fixture_path(debug, "symbols_fixture.debug"))
+		return -1;
+	snprintf(installed, PATH_MAX, "%s/.build-id/%.2s/%s.debug", dir, build_id,
+		 build_id + 2);
+	snprintf(command, sizeof(command), "mkdir -p '%s/.build-id/%.2s' && cp '%s' '%s'",
+		 dir, build_id, debug, installed);
+	return system(command) ? -1 : 0;
+}
+
+/* The stripped copy, its debug file under a debug directory by build ID. */
+static void debug_file_by_build_id_names_statics(void)
+{
+	char dir[] = "/tmp/test_symbols.debug.XXXXXX", id[41], installed[PATH_MAX];
+	char command[PATH_MAX + 16];
+	struct symbolizer symbols;
+
+	CHECK(!start_fixture(&full, "symbols_fixture") && !read_nm(&full), "full fixture");
+	CHECK(!start_fixture(&stripped, "symbols_fixture.stripped"), "stripped fixture");
+	CHECK(mkdtemp(dir), "mkdtemp");
+	read_build_id(stripped.path, id);
+	CHECK(!install_by_build_id(dir, id, installed), "cannot install the debug file");
+	if (check.failed)
+		goto out;
+	CHECK(!symbolizer_init(&symbols, dir), "symbolizer_init");
+	statics_named_with_lines(&symbols, &stripped, "by build ID");
+	symbolizer_free(&symbols);
+	snprintf(command, sizeof(command), "rm -rf '%s'", dir);
+	CHECK(!system(command), "%s", command);
+out:
+	stop_fixture(&stripped);
+	stop_fixture(&full);
+}
+
+/* A stripped copy with .gnu_debuglink: its debug file beside it. */
+static void debug_file_by_debuglink_names_statics(void)
+{
+	struct symbolizer symbols;
+
+	CHECK(!start_fixture(&full, "symbols_fixture") && !read_nm(&full), "full fixture");
+	CHECK(!start_fixture(&linked, "symbols_fixture.linked"), "linked fixture");
+	if (check.failed)
+		goto out;
+	/* An empty debug directory: only the link can find the file. */
+	CHECK(!symbolizer_init(&symbols, "/nonexistent"), "symbolizer_init");
+	statics_named_with_lines(&symbols, &linked, "by debuglink");
+	symbolizer_free(&symbols);
+out:
+	stop_fixture(&linked);
+	stop_fixture(&full);
 }
 
 int main(void)
@@ -391,5 +521,8 @@ int main(void)
 	RUN(stripped_copy_names_only_exports);
 	RUN(replaced_binary_is_read_again);
 	RUN(unreadable_files_name_nothing);
+	RUN(another_inode_at_the_path_names_nothing);
+	RUN(debug_file_by_build_id_names_statics);
+	RUN(debug_file_by_debuglink_names_statics);
 	return check.failures ? 1 : 0;
 }

@@ -52,6 +52,58 @@ static void lines_fit_80_columns(void)
 	      "row: %s", line);
 }
 
+/* The top cause ends the row; latencies and sizes keep to five columns. */
+static void row_names_its_top_cause_in_80_columns(void)
+{
+	static const __u64 edges[] = { 999, 9949, 9950, 999499, 999500, 9949999,
+				       9950000, 999499999, 999500000, 9949999999ULL,
+				       9950000000ULL, 68000000000ULL };
+	struct layout_row rows[3];
+	char line[256];
+
+	make_rows(rows);
+	layout_row_line(line, sizeof(line), &rows[0]);
+	CHECK(strlen(line) >= 5 && !strcmp(line + strlen(line) - 5, "-    "),
+	      "no cause timed, yet: '%s'", line);
+	views[0].cause_ns[CAUSE_CPU] = 100;
+	views[0].cause_ns[CAUSE_MEMCG_RECLAIM] = 900;
+	views[1].cause_ns[CAUSE_CPU] = 100;
+	views[2].cause_ns[CAUSE_IO] = 60;
+	views[2].cause_ns[CAUSE_CPU] = 40;
+	layout_row_line(line, sizeof(line), &rows[0]);
+	CHECK(strlen(line) <= 80 && !strcmp(line + strlen(line) - 5, "memcg"), "'%s'", line);
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		rows[1].p50_ns = rows[1].p99_ns = edges[i];
+		rows[1].rss_kib = edges[i];
+		views[1].cause_ns[CAUSE_COMPACTION] = edges[i];
+		layout_row_line(line, sizeof(line), &rows[1]);
+		CHECK(strlen(line) <= 80, "%llu: %zu wide: %s", (unsigned long long)edges[i],
+		      strlen(line), line);
+	}
+	/* W sorts by the share of time spent waiting: 90%, 60%, then 0. */
+	views[1].cause_ns[CAUSE_COMPACTION] = 0;
+	layout_sort(rows, 3, COL_CAUSE);
+	CHECK(rows[0].view == &views[0] && rows[1].view == &views[2] &&
+	      rows[2].view == &views[1], "order %u %u %u", rows[0].view->tgid,
+	      rows[1].view->tgid, rows[2].view->tgid);
+	CHECK(layout_column_for_key('W') == COL_CAUSE &&
+	      !strcmp(layout_cause_short(CAUSE_DIRECT_RECLAIM), "recl") &&
+	      !strcmp(layout_cause_short(-1), "-"), "keys and names");
+}
+
+static void causes_line_most_time_first(void)
+{
+	__u64 causes[NR_FAULT_CAUSES] = { [CAUSE_MEMCG_RECLAIM] = 2220000000ULL,
+					  [CAUSE_CPU] = 93000000 };
+	char line[256];
+
+	layout_causes_line(line, sizeof(line), causes);
+	CHECK(!strcmp(line, "causes   memcg_reclaim 2.2s 96%  cpu 93ms 4% "), "'%s'", line);
+	memset(causes, 0, sizeof(causes));
+	layout_causes_line(line, sizeof(line), causes);
+	CHECK(!strcmp(line, "causes   (no timed fault)"), "'%s'", line);
+}
+
 static void sort_follows_the_column(void)
 {
 	struct layout_row rows[3];
@@ -187,10 +239,46 @@ static void where_lines_fit_80_columns(void)
 	      strstr(line, "@    +"), "file line: %s", line);
 }
 
+/* A cgroup row: its numbers in the process table's columns, its path last. */
+static void cgroup_rows_keep_the_columns(void)
+{
+	struct cgroup_row cgroup = { .processes = 3 };
+	struct layout_row row = { .view = &cgroup.view };
+	char title[256], process_title[256], line[256];
+	int start, width;
+	unsigned procs;
+	char minor[16], major[16], fault_ms[16], cause[16], path[64];
+
+	snprintf(cgroup.name, sizeof(cgroup.name), "nginx.service");
+	snprintf(cgroup.path, sizeof(cgroup.path), "/system.slice/nginx.service");
+	cgroup.view.rates.per_s[KIND_MINOR] = 12300;
+	cgroup.view.rates.per_s[KIND_MAJOR] = 4;
+	cgroup.view.fault_ms_per_s = 1.5;
+	cgroup.view.cause_ns[CAUSE_IO] = 100;
+	layout_cgroup_title_line(title, sizeof(title));
+	layout_title_line(process_title, sizeof(process_title), false);
+	layout_cgroup_row_line(line, sizeof(line), &row);
+	for (int c = COL_MINOR; c <= COL_FAULT_MS; c++) {
+		layout_column_span(c, &start, &width);
+		CHECK(!strncmp(title + start, process_title + start, (size_t)width),
+		      "column %d moved:\n%s\n%s", c, title, process_title);
+	}
+	CHECK(sscanf(line, "%u nginx.service %15s %15s 0 - - %15s %15s %63s", &procs, minor,
+		     major, fault_ms, cause, path) == 6 && procs == 3 &&
+	      !strcmp(minor, "12.3k") && !strcmp(major, "4") && !strcmp(fault_ms, "1.50") &&
+	      !strcmp(cause, "io") && !strcmp(path, "/system.slice/nginx.service"),
+	      "'%s'", line);
+	CHECK(strstr(title, "PROCS") && strstr(title, "CGROUP") && strstr(title, "PATH"),
+	      "'%s'", title);
+}
+
 int main(void)
 {
 	check.binary = "test_text_layout";
 	RUN(lines_fit_80_columns);
+	RUN(cgroup_rows_keep_the_columns);
+	RUN(row_names_its_top_cause_in_80_columns);
+	RUN(causes_line_most_time_first);
 	RUN(sort_follows_the_column);
 	RUN(histogram_lines_and_marks);
 	RUN(histogram_text_lines);

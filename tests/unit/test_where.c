@@ -36,7 +36,7 @@ struct setup {
 static bool open_setup(struct setup *s)
 {
 	maps_cache_init(&s->maps);
-	symbolizer_init(&s->symbols);
+	symbolizer_init(&s->symbols, NULL);
 	return where_init(&s->where) == 0;
 }
 
