@@ -20,27 +20,41 @@ echo "VMTEST-BOOTED $(uname -r)" >"$report"
 # so that file pages can really be evicted and read back (the initramfs is
 # memory, where every file page is resident for good).
 depmod
-modprobe -q lzo-rle	# zram on 6.1 compresses through the crypto API
+modprobe -q lzo-rle	# zram on 5.10 and 6.1 compresses through the crypto API
 modprobe zram num_devices=2 &&
 	echo 512M >/sys/block/zram1/disksize && mke2fs -q /dev/zram1 >/dev/null &&
 	mount -t ext4 /dev/zram1 /tmp ||
 	echo "VMTEST-SETUP-FAIL no zram (needed for file_read and swap_in): $(dmesg | tail -n 3 | tr '\n' ' ')" >"$report"
 
-backends=$(sed -n 's/.*pfwatch.backends=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
-expect_auto=$(sed -n 's/.*pfwatch.expect_auto=\([^ ]*\).*/\1/p' /proc/cmdline)
+param() {
+	sed -n "s/.*pfwatch.$1=\([^ ]*\).*/\1/p" /proc/cmdline | tr , ' '
+}
+backends=$(param backends)
+whole=" $(param full) "
+core=$(param core)
+expect_auto=$(param expect_auto)
+# auto puts kprobe first where kernel code is preempted (full, lazy):
+# a preempted fexit program makes the trampoline skip the next faults.
+grep -qE '\((full|lazy)\)' /sys/kernel/debug/sched/preempt 2>/dev/null &&
+	[ "$expect_auto" = fexit ] && expect_auto=kprobe
+# Two NUMA nodes: balancing stays off but for the numa_hint test, which
+# turns it on, so that no other test's loop takes a hint fault.
+echo 0 >/proc/sys/kernel/numa_balancing 2>/dev/null
 failed=0
 cd /pfwatch || exit 1
 for backend in $backends; do
 	echo "VMTEST-BEGIN $backend" >"$report"
-	expect=$backend only=""
+	expect=$backend only=$core
+	case $whole in *" $backend "*) only="" ;; esac
 	[ "$backend" = auto ] && expect=$expect_auto
 	# The locked-down boot: pfwatch's own choice, and only the lockdown test.
 	[ "$backend" = lockdown ] && backend="" expect="" only=lockdown
+	start=$(date +%s)
 	PFWATCH_BACKEND=$backend PFWATCH_EXPECT_BACKEND=$expect PFWATCH_ONLY=$only \
 		python3 -S tests/integration.py build >"$report" 2>&1
 	status=$?
 	[ $status -eq 0 ] || failed=1
-	echo "VMTEST-END ${backend:-lockdown} $status" >"$report"
+	echo "VMTEST-END ${backend:-lockdown} $status $(($(date +%s) - start))" >"$report"
 done
 if [ $failed -ne 0 ]; then
 	echo "VMTEST-DMESG-BEGIN" >"$report"
