@@ -22,7 +22,7 @@ BPF_CFLAGS := -target bpf -mcpu=v3 -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) 
 # Userspace rooms; main.c is the only one the unit tests leave out.
 LIB_SRCS := options.c preflight.c probe.c loader.c kretprobe.c collect.c session.c monitor.c serve_loop.c command_loop.c proc_cmdline.c aggregate.c hist.c proc_maps.c proc_status.c proc_cgroup.c cgroup_names.c cgroup_groups.c render_cgroups.c hints.c view.c text_layout.c render_tui.c \
 	json_writer.c render_text.c render_causes.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
-	export_pprof.c profile.pb-c.c import_json.c report.c serve.c symbols.c debug_fetch.c where.c stacks.c render_where.c run_command.c privileges.c \
+	export_pprof.c profile.pb-c.c import_json.c json_read.c report.c serve.c symbols.c debug_fetch.c where.c stacks.c render_where.c run_command.c privileges.c \
 	timeline.c timeline_json.c timeline_import.c stats_json.c render_timeline.c export_html.c export_html_where.c export_flame.c
 LIB_OBJS := $(addprefix $(BUILD)/,$(LIB_SRCS:.c=.o))
 ASAN_OBJS := $(addprefix $(BUILD)/asan/,$(LIB_SRCS:.c=.o))
@@ -114,7 +114,7 @@ $(BUILD)/asan/tests/test_symbols: $(addprefix $(BUILD)/asan/tests/fixtures/,$(SY
 # Fuzz targets (libFuzzer, clang's, with ASan and UBSan): the JSON reader,
 # the /proc/PID/maps parser, the command line and the timeline's reader.
 FUZZ_TARGETS := fuzz_import fuzz_maps fuzz_options fuzz_timeline
-FUZZ_LIB := $(addprefix src/,import_json.c report.c aggregate.c hist.c render_text.c render_causes.c hints.c proc_cgroup.c view.c \
+FUZZ_LIB := $(addprefix src/,import_json.c json_read.c report.c aggregate.c hist.c render_text.c render_causes.c hints.c proc_cgroup.c view.c \
 	text_layout.c export.c export_json.c export_csv.c export_prom.c export_folded.c \
 	json_writer.c options.c where.c symbols.c debug_fetch.c proc_maps.c render_where.c stacks.c \
 	timeline.c timeline_json.c timeline_import.c stats_json.c render_timeline.c export_html.c export_html_where.c export_flame.c \
