@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -59,6 +62,54 @@ static int open_event(__u64 id)
 	return (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
+/* Does the PID that ends @event ("pfwatch/FUNC_PID") no longer run? */
+static bool run_is_gone(const char *event)
+{
+	const char *digits = strrchr(event, '_');
+	char *end;
+	long pid;
+
+	if (!digits)
+		return false;
+	pid = strtol(digits + 1, &end, 10);
+	return *end == '\0' && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* A run killed by SIGKILL leaves its event behind; remove those of runs
+ * that are gone (at most STALE_MAX a start: they are rare). */
+#define STALE_MAX 16
+static void sweep_stale_probes(const char *tracefs)
+{
+	/* "-:EVENT\n", the event at most as long as struct kretprobe's */
+	char path[256], line[256], stale[STALE_MAX][sizeof(((struct kretprobe *)0)->event) + 3];
+	int n = 0;
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs);
+	in = fopen(path, "re");
+	if (!in)
+		return;
+	/* Lines of "r4096:pfwatch/handle_mm_fault_1234 handle_mm_fault". */
+	while (n < STALE_MAX && fgets(line, sizeof(line), in)) {
+		char *event = strchr(line, ':'), *space;
+
+		if (!event || strncmp(event + 1, "pfwatch/", 8))
+			continue;
+		event++;
+		space = strchr(event, ' ');
+		if (!space || space - event >= (long)sizeof(stale[0]) - 3)
+			continue;
+		*space = '\0';
+		if (run_is_gone(event))
+			snprintf(stale[n++], sizeof(stale[0]), "-:%s\n", event);
+	}
+	fclose(in);
+	/* One still in use is refused (EBUSY), as a live run's in another PID
+	 * namespace, whose PID means nothing here; it stays, as it was. */
+	for (int i = 0; i < n; i++)
+		(void)write_probe_events(tracefs, stale[i]);
+}
+
 int kretprobe_attach(struct kretprobe *probe, const char *tracefs,
 		     struct bpf_program *prog, const char *func)
 {
@@ -68,6 +119,7 @@ int kretprobe_attach(struct kretprobe *probe, const char *tracefs,
 
 	probe->fd = -1;
 	probe->link = NULL;
+	sweep_stale_probes(tracefs);
 	/* kprobe_profile names events without their group: the PID goes in
 	 * the event's name, so that two pfwatch runs count their own misses. */
 	snprintf(probe->event, sizeof(probe->event), "pfwatch/%s_%d", func, (int)getpid());

@@ -2524,6 +2524,33 @@ def kprobe_return_probe_has_room_for_every_thread():
 
 
 @test
+def kprobe_events_of_a_killed_run_are_swept():
+    """A run killed by SIGKILL cannot remove its return probe; the next
+    run removes the events of runs that are gone (kprobe_events, the
+    kernel's own list, before and after)."""
+    need_root()
+    if BACKEND != "kprobe":
+        raise Skip("runs with the kprobe backend (make vmtest)")
+    events = "/sys/kernel/tracing/kprobe_events"
+    killed = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0"]), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until_attached(killed), "pfwatch did not start"
+    finally:
+        killed.kill()
+        killed.communicate(timeout=60)
+    mark = f"pfwatch/handle_mm_fault_{killed.pid} "
+    with open(events) as f:
+        assert any(mark in l for l in f), f"the killed run left no {mark}in kprobe_events"
+    proc, _ = traced_run("anon_zero", 10)
+    assert proc.returncode == 0, proc.stderr
+    with open(events) as f:
+        left = [l.strip() for l in f if mark in l]
+    assert not left, f"the next run left the killed run's event: {left}"
+    return f"{mark.strip()} left by SIGKILL, removed by the next run"
+
+
+@test
 def asan_build_traces_cleanly():
     need_root()
     if not os.path.exists(PFWATCH_ASAN):
