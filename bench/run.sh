@@ -117,6 +117,12 @@ run_tool() {
 tools=(floor_all pfwatch pfwatch_stream pfwatch_where pfwatch_stacks)
 notes=()
 [ -n "$variant" ] && tools+=(pfwatch_variant) && notes+=("pfwatch variant: $variant")
+# bpftrace and perf trace find tracepoints in tracefs, which they do not
+# mount (pfwatch mounts it only for the classic tracepoint).
+if [ ! -d /sys/kernel/tracing/events ] &&
+	! mount -t tracefs tracefs /sys/kernel/tracing; then
+	notes+=("tracefs could not be mounted: bpftrace and perf trace cannot attach")
+fi
 if command -v bpftrace >/dev/null; then tools+=(bpftrace); else notes+=("bpftrace not installed: skipped"); fi
 if perf version >/dev/null 2>&1; then
 	tools+=(perf_record perf_trace)

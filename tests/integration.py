@@ -608,13 +608,39 @@ def swap_cache_hits_and_swap_ins_add_up():
             f"(mincore: {line['in_swap_cache']} cached, pswpin +{line['pswpin']}); " + check_rusage(doc))
 
 
+# It ends itself when the process does: on a clean clone bpftrace once
+# let a SIGINT go unanswered for a minute.
 BPFTRACE_MEMCG_RECLAIM = """
 BEGIN { printf("ready\\n"); }
 tracepoint:vmscan:mm_vmscan_memcg_reclaim_begin /pid == PID/ { @begin[tid] = nsecs; }
 tracepoint:vmscan:mm_vmscan_memcg_reclaim_end /pid == PID && @begin[tid]/ {
     @ns = sum(nsecs - @begin[tid]); @reclaims = count(); delete(@begin[tid]);
 }
+tracepoint:sched:sched_process_exit /pid == PID/ { exit(); }
 """
+
+
+def mount_tracefs():
+    """bpftrace and perf find tracepoints in tracefs but do not mount it;
+    pfwatch mounts it only for the classic tracepoint, so on a fresh
+    machine nothing may have."""
+    if not os.path.exists("/sys/kernel/tracing/events"):
+        subprocess.run(["mount", "-t", "tracefs", "tracefs", "/sys/kernel/tracing"], check=True)
+
+
+def stop_bpftrace(bt, timeout=60):
+    """bpftrace's output once it has ended, by itself or, after 10 s, by
+    SIGINT, sent again every 5 s (one may go unanswered)."""
+    for waited in range(0, timeout, 5):
+        if waited >= 10:
+            bt.send_signal(signal.SIGINT)
+        try:
+            return bt.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    bt.kill()
+    out, err = bt.communicate()
+    raise AssertionError(f"bpftrace did not end in {timeout} s, even on SIGINT: {err}")
 
 
 def command_pid(tracer):
@@ -643,19 +669,21 @@ def memcg_run_beside_bpftrace(bpftrace, group, n, tmp):
         assert wait_until_attached(tracer), "pfwatch did not start"
         pid = command_pid(tracer)
         program = BPFTRACE_MEMCG_RECLAIM.replace("PID", str(pid))
+        mount_tracefs()
         bt = subprocess.Popen([bpftrace, "-B", "line", "-e", program], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
         try:
             line = bt.stdout.readline()
             while line.startswith("Attaching "):	# then BEGIN, once all are attached
                 line = bt.stdout.readline()
-            assert line == "ready\n", f"bpftrace did not start: {line!r}"
+            if line != "ready\n":
+                bt.kill()
+                raise AssertionError(f"bpftrace did not start: {line!r} {bt.communicate()[1]}")
             with open(fifo, "w") as f:
                 f.write("go\n")
             _, err = tracer.communicate(timeout=300)
         finally:
-            bt.send_signal(signal.SIGINT)
-            traced, bt_err = bt.communicate(timeout=60)
+            traced, bt_err = stop_bpftrace(bt) if bt.poll() is None else bt.communicate()
     finally:
         if tracer.poll() is None:
             if pid:
