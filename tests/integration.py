@@ -2523,21 +2523,31 @@ def backend_reported_with_verbose():
     return f"{want} ({why})" + (f", after {', '.join(refused)} refused" if refused else "")
 
 
+KPROBE_EVENTS = "/sys/kernel/tracing/kprobe_events"
+
+
+def start_kprobe_tracer():
+    """pfwatch -b on the kprobe backend, once attached (else Skip)."""
+    need_root()
+    if BACKEND != "kprobe":
+        raise Skip("runs with the kprobe backend (make vmtest)")
+    tracer = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0"]), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    if not wait_until_attached(tracer):
+        tracer.kill()
+        raise AssertionError(f"pfwatch did not start: {tracer.communicate()[1]}")
+    return tracer
+
+
 @test
 def kprobe_return_probe_has_room_for_every_thread():
     """The kprobe backend makes its return probe in tracefs with 4096
     instances (the perf kprobe PMU's default, one per CPU on 5.10, lost
     outcomes of threads faulting at once), and removes it at exit: read in
     kprobe_events, the kernel's own list, while pfwatch runs and after."""
-    need_root()
-    if BACKEND != "kprobe":
-        raise Skip("runs with the kprobe backend (make vmtest)")
-    events = "/sys/kernel/tracing/kprobe_events"
-    tracer = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0"]), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    tracer = start_kprobe_tracer()
     try:
-        assert wait_until_attached(tracer), "pfwatch did not start"
-        with open(events) as f:
+        with open(KPROBE_EVENTS) as f:
             ours = [l.strip() for l in f if f"_{tracer.pid} " in l]
     finally:
         tracer.send_signal(signal.SIGINT)
@@ -2545,7 +2555,7 @@ def kprobe_return_probe_has_room_for_every_thread():
     assert tracer.returncode == 0, err
     assert ours == [f"r4096:pfwatch/handle_mm_fault_{tracer.pid} handle_mm_fault"], \
         f"kprobe_events held {ours}: {err}"
-    with open(events) as f:
+    with open(KPROBE_EVENTS) as f:
         left = [l.strip() for l in f if f"_{tracer.pid} " in l]
     assert not left, f"left behind after exit: {left}"
     return ours[0]
@@ -2556,23 +2566,15 @@ def kprobe_events_of_a_killed_run_are_swept():
     """A run killed by SIGKILL cannot remove its return probe; the next
     run removes the events of runs that are gone (kprobe_events, the
     kernel's own list, before and after)."""
-    need_root()
-    if BACKEND != "kprobe":
-        raise Skip("runs with the kprobe backend (make vmtest)")
-    events = "/sys/kernel/tracing/kprobe_events"
-    killed = subprocess.Popen(pfwatch_argv(["-v", "-b", "-i", "0"]), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        assert wait_until_attached(killed), "pfwatch did not start"
-    finally:
-        killed.kill()
-        killed.communicate(timeout=60)
+    killed = start_kprobe_tracer()
+    killed.kill()
+    killed.communicate(timeout=60)
     mark = f"pfwatch/handle_mm_fault_{killed.pid} "
-    with open(events) as f:
+    with open(KPROBE_EVENTS) as f:
         assert any(mark in l for l in f), f"the killed run left no {mark}in kprobe_events"
     proc, _ = traced_run("anon_zero", 10)
     assert proc.returncode == 0, proc.stderr
-    with open(events) as f:
+    with open(KPROBE_EVENTS) as f:
         left = [l.strip() for l in f if mark in l]
     assert not left, f"the next run left the killed run's event: {left}"
     return f"{mark.strip()} left by SIGKILL, removed by the next run"
