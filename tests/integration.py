@@ -1196,17 +1196,28 @@ def comm_filter_keeps_only_that_command():
 
 @test
 def tid_filter_keeps_only_that_thread():
+    """-t TID: faultgen (its TID known first) waits on a FIFO until pfwatch
+    has attached: a fixed 1.5 s delay was shorter than attaching takes on
+    7.2 under QEMU (the kprobe cell traced nothing)."""
     need_root()
-    gen = subprocess.Popen([FAULTGEN, "--start-after-ms", "1500",
-                            "anon_zero", str(N)], stdout=subprocess.DEVNULL)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = os.path.join(tmp, "t.json")
-            r = pfwatch(["-t", str(gen.pid), "-d", "4", "-i", "0", "-o", out])
-            assert r.returncode == 0, r.stderr
-            doc = json.load(open(out))
-    finally:
-        gen.wait()
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo, out = os.path.join(tmp, "go"), os.path.join(tmp, "t.json")
+        os.mkfifo(fifo)
+        gen = subprocess.Popen(["sh", "-c", f"read go < {fifo}; exec {FAULTGEN} anon_zero {N}"],
+                               stdout=subprocess.DEVNULL)
+        tracer = subprocess.Popen(pfwatch_argv(["-v", "-t", str(gen.pid), "-d", "4", "-i", "0",
+                                                "-o", out]), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            attached = wait_until_attached(tracer)
+        finally:
+            with open(fifo, "w") as f:	# sh must not wait forever
+                f.write("go\n")
+            gen.wait(timeout=60)
+            _, err = tracer.communicate(timeout=60)
+        assert attached, f"pfwatch never attached: {err}"
+        assert tracer.returncode == 0, err
+        doc = json.load(open(out))
     pids = {p["pid"] for p in doc["processes"]}
     assert pids == {gen.pid}, f"traced {pids}, want only {gen.pid}"
     assert doc["processes"][0]["classes"]["anon_zero"] >= N
