@@ -60,6 +60,7 @@ struct task_state {
 	struct fault_hints hints;
 	__u32 stack_countdown;	/* --stacks N: faults until the next stack */
 	__u64 numa_base;	/* the thread's NUMA fault count at entry */
+	__u64 filter_cgroup;	/* --cgroup: the thread's cgroup when decided */
 	/* Only a fault that waits touches these. */
 	__u64 wait_start_ns;
 	__u64 wait_ns[NR_WAIT_CAUSES];
@@ -369,10 +370,19 @@ static __always_inline struct proc_stats *fault_slot(struct task_state *state)
 static __always_inline struct task_state *traced_state(struct task_struct *task)
 {
 	struct task_state *state;
+	__u64 cgroup;
 
 	state = state_of(task, true);
 	if (!state)
 		return NULL;
+	/* --cgroup: a thread that has joined or left since its decision,
+	 * alone or with its whole process, is decided again between faults. */
+	if (filter_cgroup_id && !state->entry_ns) {
+		cgroup = bpf_get_current_cgroup_id();
+		if (cgroup != state->filter_cgroup)
+			state->filter = FILTER_UNKNOWN;
+		state->filter_cgroup = cgroup;
+	}
 	if (state->filter == FILTER_UNKNOWN) {
 		if (task_wanted(task)) {
 			state->slot = proc_slot(task);
@@ -1342,19 +1352,6 @@ int BPF_PROG(sched_process_exec, struct task_struct *task)
 }
 
 /*
- * --cgroup: a thread that faulted before it joined (or after it left) the
- * cgroup is traced or not by its next fault. Only the moved task's: a
- * whole process's move is reported with its leader alone.
- */
-static __always_inline void decide_again(struct task_struct *task)
-{
-	struct task_state *state = state_of(task, false);
-
-	if (state && !state->entry_ns)
-		state->filter = FILTER_UNKNOWN;
-}
-
-/*
  * A traced process moved to another cgroup of the grouped hierarchy: its
  * slot is done (userspace reads it a last time and recycles it, as after
  * an exit), and its next fault takes a new slot, which records the new
@@ -1368,8 +1365,6 @@ int BPF_PROG(cgroup_attach_task, struct cgroup *dst, const char *path,
 	__u32 tgid = task->tgid, *slot;
 	struct proc_stats *stats;
 
-	if (filter_cgroup_id)
-		decide_again(task);
 	if (!grouped_hierarchy(dst))
 		return 0;
 	slot = bpf_map_lookup_elem(&slot_by_tgid, &tgid);

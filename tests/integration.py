@@ -1247,6 +1247,52 @@ def cgroup_filter_keeps_only_its_members():
     assert doc["processes"][0]["classes"]["anon_zero"] >= N
 
 
+@test
+def cgroup_filter_follows_a_whole_process_move():
+    """--cgroup: faultgen's two workers make a round of N faults outside
+    the group; while they pause, the test moves the whole process
+    (cgroup.procs, which the kernel reports with the leader alone); they
+    make two more rounds inside. Both workers are decided again: their
+    rounds inside are counted (their own RUSAGE_THREAD counts), the round
+    outside is not."""
+    need_root()
+    with Cgroups("mover") as groups, tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "m.json")
+        tracer = subprocess.Popen(pfwatch_argv(["--cgroup", groups.paths[0], "-v", "-i", "0",
+                                                "-o", out]), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        gen = None
+        try:
+            assert wait_until_attached(tracer), "pfwatch never attached"
+            gen = subprocess.Popen([FAULTGEN, "--threads", "2", "--repeat", "3", "--pause-ms",
+                                    "2000", "anon_zero", str(N)], stdout=subprocess.PIPE, text=True)
+            outside = []
+            while len(outside) < 2:	# until both workers are pausing
+                line = gen.stdout.readline()
+                assert line, "faultgen ended before its first rounds were done"
+                if line.startswith("scenario="):
+                    outside.append(line)
+            with open(os.path.join(groups.paths[0], "cgroup.procs"), "w") as f:
+                f.write(str(gen.pid))
+            inside = [l for l in gen.stdout if l.startswith("scenario=")]
+            assert gen.wait(timeout=60) == 0, f"faultgen exit {gen.returncode}"
+        finally:
+            if gen and gen.poll() is None:
+                gen.kill()
+            tracer.send_signal(signal.SIGINT)
+            _, err = tracer.communicate(timeout=60)
+        assert tracer.returncode == 0, err
+        doc = json.load(open(out))
+    assert len(outside) == 2 and len(inside) == 4, (outside, inside)
+    want = sum(scenario_line(l)["minflt"] for l in inside)
+    got = sum(p["classes"].get("anon_zero", 0) for p in doc["processes"] if p["pid"] == gen.pid)
+    others = {p["pid"] for p in doc["processes"]} - {gen.pid}
+    assert not others, f"traced {others} too"
+    assert want <= got < want + N, \
+        f"anon_zero {got}: the rounds inside made {want}, the one outside {2 * N} more"
+    return f"anon_zero {got} for the workers' {want} inside (N={N}, two threads)"
+
+
 def cgroup2_mount():
     """Where cgroup v2 is mounted, from /proc/self/mountinfo, or None."""
     with open("/proc/self/mountinfo") as f:
