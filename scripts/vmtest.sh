@@ -47,12 +47,14 @@ default_full="6.1:perf 6.1:auto 6.12:fexit 7:kprobe"
 full=${VMTEST_FULL:-$default_full}
 # The core subset, by test name: every fault class counted against the
 # kernel's rusage (the signal classes among them), the exports, threads
-# and children, the huge-page, userfaultfd and NUMA hint kinds. Each is a
-# word PFWATCH_ONLY matches (tests/harness.py).
+# and children, the huge-page, userfaultfd and NUMA hint kinds, --cgroup
+# through a whole process's move (5.10 keeps thread state in a hash).
+# Each is a word PFWATCH_ONLY matches (tests/harness.py).
 core_tests=${VMTEST_CORE:-"anon_zero cow file_cached file_read swap_in segv_maperr segv_accerr sigbus
 	json_schema export_formats_by_name_and_extension children_are_followed
 	threads_of_one_process_lose_no_count backend_reported_with_verbose
-	anon_thp uffd numa_hint kprobe_return_probe kprobe_events"}
+	anon_thp uffd numa_hint kprobe_return_probe kprobe_events
+	cgroup_filter_follows_a_whole_process_move"}
 
 status=0
 fail() {
