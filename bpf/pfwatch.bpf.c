@@ -53,7 +53,8 @@ struct task_state {
 	__u32 tgid;		/* the thread's ids, for streamed records */
 	__u32 tid;
 	__u32 fault_flags;	/* kprobe backend: flags seen on entry */
-	__u8 filter;		/* enum task_filter, decided once per thread */
+	__u8 filter;		/* enum task_filter: at the first fault, again
+				 * after a rename (--comm) or a move (--cgroup) */
 	__u8 waited;		/* the causes this fault waited on, a bit each */
 	__u8 open_wait;		/* 1 + the cause being timed now; 0: none */
 	__u8 writeback_next;	/* the next I/O sleep waits for writeback */
