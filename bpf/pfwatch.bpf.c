@@ -238,7 +238,8 @@ static __always_inline bool comm_matches(const char *comm)
 	return true;
 }
 
-static __always_inline bool task_wanted(struct task_struct *task)
+/* @cgroup: the thread's v2 cgroup id, read under --cgroup only. */
+static __always_inline bool task_wanted(struct task_struct *task, __u64 cgroup)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	char comm[COMM_LEN];
@@ -247,7 +248,7 @@ static __always_inline bool task_wanted(struct task_struct *task)
 		return false;
 	if (filter_by_tgid && !bpf_map_lookup_elem(&traced_tgids, &tgid))
 		return false;
-	if (filter_cgroup_id && bpf_get_current_cgroup_id() != filter_cgroup_id)
+	if (filter_cgroup_id && cgroup != filter_cgroup_id)
 		return false;
 	if (filter_by_comm) {
 		BPF_CORE_READ_STR_INTO(&comm, task, comm);
@@ -385,7 +386,7 @@ static __always_inline struct task_state *traced_state(struct task_struct *task)
 		state->filter_cgroup = cgroup;
 	}
 	if (state->filter == FILTER_UNKNOWN) {
-		if (task_wanted(task)) {
+		if (task_wanted(task, state->filter_cgroup)) {
 			state->slot = proc_slot(task);
 			state->tgid = BPF_CORE_READ(task, tgid);
 			state->tid = BPF_CORE_READ(task, pid);
